@@ -1,0 +1,132 @@
+// The typed description of one run, as the config module produces it from an INI file plus
+// --set overrides. Everything downstream (build, simulate, record) reads only these structs;
+// every user-facing validation happens while filling them (src/config), none later.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace myelin {
+
+// A value drawn per synapse or per neuron. Draws outside [min, max] are redrawn (NEST's
+// nest.math.redraw semantics), so a normal weight with min = 0 keeps its sign.
+struct distribution {
+  enum class kind { constant, normal, uniform, lognormal };
+  kind type = kind::constant;
+  double a = 0.0;  // constant: value; normal: mean; uniform: low; lognormal: mu (of log)
+  double b = 0.0;  // normal: std; uniform: high; lognormal: sigma (of log)
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  std::string text;  // as the user wrote it, for messages
+
+  static distribution constant_value(double v) {
+    distribution d;
+    d.a = v;
+    d.text = std::to_string(v);
+    return d;
+  }
+  bool is_constant() const { return type == kind::constant; }
+};
+
+enum class neuron_model { iaf_psc_delta, iaf_psc_exp, iaf_psc_alpha };
+
+// NEST's parameter names and units; defaults are NEST's for the chosen model.
+struct neuron_parameters {
+  double C_m_pF = 250.0;
+  double tau_m_ms = 10.0;
+  double t_ref_ms = 2.0;
+  double E_L_mV = -70.0;
+  double V_th_mV = -55.0;
+  double V_reset_mV = -70.0;
+  double I_e_pA = 0.0;
+  double tau_syn_ex_ms = 2.0;  // iaf_psc_exp, iaf_psc_alpha
+  double tau_syn_in_ms = 2.0;  // iaf_psc_exp, iaf_psc_alpha
+  double V_min_mV = -std::numeric_limits<double>::infinity();  // iaf_psc_delta, iaf_psc_alpha
+  bool refractory_input = false;  // iaf_psc_delta: keep input arriving while refractory
+};
+
+struct population_spec {
+  std::string name;
+  neuron_model model = neuron_model::iaf_psc_exp;
+  std::uint64_t n = 0;
+  neuron_parameters params;
+  distribution V_m_init;  // mV; default: constant E_L
+  bool record_spikes = true;
+};
+
+enum class connection_rule { fixed_indegree, fixed_total_number, pairwise_bernoulli, one_to_one, all_to_all };
+
+struct projection_spec {
+  std::string name;
+  std::size_t source = 0;  // index into network_spec::populations
+  std::size_t target = 0;
+  connection_rule rule = connection_rule::fixed_indegree;
+  std::uint64_t indegree = 0;  // fixed_indegree
+  std::uint64_t total = 0;     // fixed_total_number
+  double p = 0.0;              // pairwise_bernoulli
+  bool allow_autapses = true;
+  bool allow_multapses = true;
+  distribution weight;    // pA for current-based models (mV for iaf_psc_delta); sign picks the channel
+  distribution delay_ms;  // rounded to whole steps, at least one step
+  std::string synapse = "static";
+};
+
+enum class input_kind { poisson, dc, spike_times };
+
+struct input_spec {
+  std::string name;
+  input_kind kind = input_kind::poisson;
+  std::size_t target = 0;              // population index
+  std::vector<std::uint64_t> neurons;  // node ids within the population; empty = all
+  double rate_hz = 0.0;                // poisson: rate of each of `indegree` independent sources
+  std::uint64_t indegree = 1;          // poisson
+  double weight = 0.0;                 // poisson, spike_times: pA (mV for iaf_psc_delta)
+  double amplitude_pA = 0.0;           // dc
+  double start_ms = 0.0;
+  double stop_ms = std::numeric_limits<double>::infinity();
+  std::vector<double> times_ms;  // spike_times: emission times; arrive after delay_ms
+  double delay_ms = 0.0;         // spike_times only; 0 means one step
+};
+
+struct record_spec {
+  std::string name;
+  std::size_t population = 0;
+  std::vector<std::string> variables;  // "V_m", "I_syn_ex", "I_syn_in"
+  std::vector<std::uint64_t> neurons;  // node ids within the population, sorted, unique
+  double interval_ms = 0.1;
+};
+
+struct simulation_spec {
+  std::string name;  // run name: output goes to <output.dir>/<name>
+  double dt_ms = 0.1;
+  double t_stop_ms = 0.0;
+  std::uint64_t seed = 12345;
+  int threads = 1;         // OpenMP threads per rank
+  int weight_bits = 16;    // 16: int16 fixed-point weights; 32: int32 (full precision)
+};
+
+struct output_spec {
+  std::string dir = "out";
+  bool spikes = true;
+  double flush_interval_ms = 100.0;  // spikes are written collectively once per this much model time
+};
+
+struct network_spec {
+  std::vector<population_spec> populations;
+  std::vector<projection_spec> projections;
+  std::vector<input_spec> inputs;
+};
+
+struct run_spec {
+  std::string config_path;  // as given
+  simulation_spec simulation;
+  output_spec output;
+  network_spec network;
+  std::vector<record_spec> records;
+  std::string resolved_ini;  // every key with its final value, for provenance
+};
+
+}  // namespace myelin

@@ -1,0 +1,162 @@
+#include "myelin/comm/communicator.hpp"
+
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <algorithm>
+#include <cstdlib>
+
+#include "myelin/comm/mpi_environment.hpp"
+
+namespace myelin {
+
+void check_mpi(int rc, const char* call) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  throw mpi_error(std::string(call) + " failed: " + std::string(text, std::size_t(len)));
+}
+
+mpi_environment::mpi_environment(int& argc, char**& argv) {
+  int provided = 0;
+  check_mpi(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  if (provided < MPI_THREAD_FUNNELED) throw mpi_error("MPI does not provide MPI_THREAD_FUNNELED");
+  // Errors come back as return codes so that they can be reported with context.
+  check_mpi(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+}
+
+mpi_environment::~mpi_environment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+communicator::communicator() : communicator(MPI_COMM_WORLD) {}
+
+communicator::communicator(MPI_Comm comm) : comm_(comm) {
+  check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+}
+
+void communicator::barrier() const {
+  if (size_ > 1) check_mpi(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+std::vector<std::int64_t> communicator::alltoall_counts(std::span<const std::int64_t> counts) const {
+  std::vector<std::int64_t> recv(std::size_t(size_), 0);
+  if (size_ == 1) {
+    recv[0] = counts[0];
+    return recv;
+  }
+  check_mpi(MPI_Alltoall(counts.data(), 1, MPI_INT64_T, recv.data(), 1, MPI_INT64_T, comm_), "MPI_Alltoall");
+  return recv;
+}
+
+void communicator::alltoallv_bytes_into(std::span<const unsigned char> send, std::span<const std::int64_t> send_counts,
+                                        std::vector<std::int64_t>& recv_counts, std::vector<unsigned char>& recv) const {
+  if (size_ == 1) {
+    recv_counts.assign(1, send_counts[0]);
+    recv.assign(send.begin(), send.begin() + send_counts[0]);
+    return;
+  }
+  recv_counts = alltoall_counts(send_counts);
+  // MPI_Alltoallv takes int counts and displacements: refuse clearly instead of overflowing.
+  const auto n = static_cast<std::size_t>(size_);
+  std::vector<int> sc(n), sd(n), rc(n), rd(n);
+  std::int64_t soff = 0, roff = 0;
+  constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+  for (int r = 0; r < size_; ++r) {
+    if (soff > int_max || roff > int_max || send_counts[std::size_t(r)] > int_max || recv_counts[std::size_t(r)] > int_max)
+      throw mpi_error("MPI_Alltoallv: exchange larger than 2 GiB per rank");
+    sc[std::size_t(r)] = int(send_counts[std::size_t(r)]);
+    sd[std::size_t(r)] = int(soff);
+    rc[std::size_t(r)] = int(recv_counts[std::size_t(r)]);
+    rd[std::size_t(r)] = int(roff);
+    soff += send_counts[std::size_t(r)];
+    roff += recv_counts[std::size_t(r)];
+  }
+  recv.resize(std::size_t(roff));
+  check_mpi(MPI_Alltoallv(send.data(), sc.data(), sd.data(), MPI_BYTE, recv.data(), rc.data(), rd.data(), MPI_BYTE,
+                          comm_),
+            "MPI_Alltoallv");
+}
+
+std::vector<unsigned char> communicator::alltoallv_bytes(std::span<const unsigned char> send,
+                                                         std::span<const std::int64_t> send_counts,
+                                                         std::vector<std::int64_t>& recv_counts) const {
+  std::vector<unsigned char> recv;
+  alltoallv_bytes_into(send, send_counts, recv_counts, recv);
+  return recv;
+}
+
+namespace {
+template <class T>
+void allreduce(MPI_Comm comm, int size, T* values, int n, MPI_Datatype type, MPI_Op op) {
+  if (size == 1 || n == 0) return;
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values, n, type, op, comm), "MPI_Allreduce");
+}
+}  // namespace
+
+std::uint64_t communicator::allreduce_sum(std::uint64_t v) const {
+  allreduce(comm_, size_, &v, 1, MPI_UINT64_T, MPI_SUM);
+  return v;
+}
+std::int64_t communicator::allreduce_max(std::int64_t v) const {
+  allreduce(comm_, size_, &v, 1, MPI_INT64_T, MPI_MAX);
+  return v;
+}
+double communicator::allreduce_sum(double v) const {
+  allreduce(comm_, size_, &v, 1, MPI_DOUBLE, MPI_SUM);
+  return v;
+}
+double communicator::allreduce_max(double v) const {
+  allreduce(comm_, size_, &v, 1, MPI_DOUBLE, MPI_MAX);
+  return v;
+}
+void communicator::allreduce_sum(std::span<std::uint64_t> values) const {
+  allreduce(comm_, size_, values.data(), int(values.size()), MPI_UINT64_T, MPI_SUM);
+}
+void communicator::allreduce_sum(std::span<double> values) const {
+  allreduce(comm_, size_, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM);
+}
+void communicator::allreduce_max(std::span<double> values) const {
+  allreduce(comm_, size_, values.data(), int(values.size()), MPI_DOUBLE, MPI_MAX);
+}
+
+std::vector<std::uint64_t> communicator::exscan_sum(std::span<const std::uint64_t> values) const {
+  std::vector<std::uint64_t> out(values.size(), 0);
+  if (size_ == 1 || values.empty()) return out;
+  check_mpi(MPI_Exscan(values.data(), out.data(), int(values.size()), MPI_UINT64_T, MPI_SUM, comm_), "MPI_Exscan");
+  if (rank_ == 0) std::fill(out.begin(), out.end(), 0);  // MPI leaves rank 0's result undefined
+  return out;
+}
+
+std::vector<double> communicator::allgather(double v) const {
+  std::vector<double> out(std::size_t(size_), v);
+  if (size_ == 1) return out;
+  check_mpi(MPI_Allgather(&v, 1, MPI_DOUBLE, out.data(), 1, MPI_DOUBLE, comm_), "MPI_Allgather");
+  return out;
+}
+
+bool communicator::any(bool flag) const {
+  int v = flag ? 1 : 0;
+  allreduce(comm_, size_, &v, 1, MPI_INT, MPI_MAX);
+  return v != 0;
+}
+
+std::string communicator::broadcast(const std::string& s) const {
+  if (size_ == 1) return s;
+  std::uint64_t n = s.size();
+  check_mpi(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm_), "MPI_Bcast");
+  std::string out = rank_ == 0 ? s : std::string(n, '\0');
+  if (n > 0) check_mpi(MPI_Bcast(out.data(), int(n), MPI_CHAR, 0, comm_), "MPI_Bcast");
+  return out;
+}
+
+void communicator::abort(int exit_code) const {
+  MPI_Abort(comm_, exit_code);
+  std::_Exit(exit_code);
+}
+
+}  // namespace myelin
