@@ -154,6 +154,17 @@ std::string communicator::broadcast(const std::string& s) const {
   return out;
 }
 
+int communicator::ranks_on_node() const {
+  if (size_ == 1) return 1;
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  int n = 1;
+  const int rc = MPI_Comm_size(node, &n);
+  MPI_Comm_free(&node);
+  check_mpi(rc, "MPI_Comm_size");
+  return n;
+}
+
 void communicator::abort(int exit_code) const {
   MPI_Abort(comm_, exit_code);
   std::_Exit(exit_code);

@@ -82,6 +82,9 @@ class communicator {
   // Rank 0's string on every rank.
   std::string broadcast(const std::string& s) const;
 
+  // Number of ranks on this rank's node (they share its memory).
+  int ranks_on_node() const;
+
   // Ends every rank of the job now (MPI_Abort); for errors found on one rank only.
   [[noreturn]] void abort(int exit_code) const;
 

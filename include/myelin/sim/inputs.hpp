@@ -1,0 +1,52 @@
+// External input to one thread's neurons: Poisson background (an independent Poisson count per
+// neuron and step of mean indegree * rate * dt, NEST's poisson_generator with one generator per
+// target), DC currents switched on and off at given times, and explicit spike times.
+// Every draw is keyed by (seed, input, neuron gid, step): the same for any decomposition.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "myelin/config/spec.hpp"
+#include "myelin/core/network_layout.hpp"
+#include "myelin/core/partition.hpp"
+#include "myelin/core/random.hpp"
+
+namespace myelin {
+
+class thread_inputs {
+ public:
+  // The inputs of `net` that reach neurons of virtual process `vp`.
+  thread_inputs(const network_spec& net, const network_layout& layout, const partition& part, std::uint64_t vp,
+                std::uint64_t seed);
+
+  // Adds this step's input: Poisson and spike-time input into input[2 * local + channel], DC
+  // switches into i_stim_pA[local]. Returns the number of Poisson events added.
+  std::uint64_t apply(std::int64_t step, std::int64_t* input, double* i_stim_pA);
+
+ private:
+  struct poisson_source {
+    std::uint32_t input_index;
+    std::int64_t start_step, stop_step;  // active for steps in [start, stop)
+    std::int64_t weight_units;
+    int channel;
+    poisson_table table;
+    std::vector<std::uint32_t> local;  // thread-local neuron indices
+    std::vector<std::uint64_t> gid;
+    std::vector<std::uint32_t> words;  // 4 uniforms per neuron, for steps 4k .. 4k+3
+  };
+  struct timed_event {
+    std::int64_t step;
+    std::uint32_t local;
+    std::int64_t weight_units;  // spike input
+    double current_pA;          // DC change
+  };
+  std::uint64_t seed_;
+  std::vector<poisson_source> poisson_;
+  std::vector<timed_event> spike_events_;  // sorted by step
+  std::vector<timed_event> dc_events_;     // sorted by step
+  std::size_t next_spike_ = 0, next_dc_ = 0;
+};
+
+}  // namespace myelin

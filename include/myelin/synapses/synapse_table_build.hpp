@@ -1,0 +1,99 @@
+// Implementation of build_synapse_table (a template: the generator is inlined into the passes).
+#pragma once
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "myelin/synapses/synapse_table.hpp"
+
+namespace myelin {
+
+namespace detail {
+// Slot (then row) of each source during a build only. Up to dense_limit neurons a flat array over
+// global ids is fastest (4 bytes per neuron, freed after the build); beyond, a hash map keeps the
+// memory proportional to the sources present, not to the network.
+class source_row_index {
+ public:
+  static constexpr std::uint64_t dense_limit = std::uint64_t(1) << 27;
+  static constexpr std::uint32_t none = 0xffffffffu;
+  explicit source_row_index(std::uint64_t n_neurons) {
+    if (n_neurons <= dense_limit) dense_.assign(n_neurons, none);
+  }
+  // Slot of gid, inserting next_slot when absent; returns {slot, inserted}.
+  std::pair<std::uint32_t, bool> insert(std::uint64_t gid, std::uint32_t next_slot) {
+    if (!dense_.empty()) {
+      std::uint32_t& s = dense_[gid];
+      if (s != none) return {s, false};
+      s = next_slot;
+      return {s, true};
+    }
+    auto [it, inserted] = sparse_.try_emplace(gid, next_slot);
+    return {it->second, inserted};
+  }
+  std::uint32_t& at(std::uint64_t gid) { return dense_.empty() ? sparse_.find(gid)->second : dense_[gid]; }
+
+ private:
+  std::vector<std::uint32_t> dense_;
+  std::unordered_map<std::uint64_t, std::uint32_t> sparse_;
+};
+
+void finish_rows(synapse_block& block, std::vector<std::uint16_t>& delays, int weight_bits);
+}  // namespace detail
+
+template <class Generate>
+synapse_table build_synapse_table(std::uint64_t n_local, std::uint64_t n_neurons, int weight_bits,
+                                  Generate&& generate) {
+  synapse_table table;
+  table.weight_bits = weight_bits;
+  const std::uint64_t n_blocks = (n_local + synapse_table::block_size - 1) / synapse_table::block_size;
+  table.blocks.resize(n_blocks);
+  for (std::uint64_t b = 0; b < n_blocks; ++b) {
+    synapse_block& block = table.blocks[b];
+    block.first_local = b * synapse_table::block_size;
+
+    // Pass 1: count synapses per source.
+    detail::source_row_index row_of(n_neurons);
+    std::vector<std::uint64_t> count;
+    generate(b, true, [&](const synapse_draw& d) {
+      auto [slot, inserted] = row_of.insert(d.source_gid, std::uint32_t(count.size()));
+      if (inserted) {
+        count.push_back(0);
+        block.source_gid.push_back(d.source_gid);
+      }
+      ++count[slot];
+    });
+
+    // Rows sorted by source gid.
+    std::sort(block.source_gid.begin(), block.source_gid.end());
+    block.source_gid.shrink_to_fit();
+    block.row_begin.assign(block.rows() + 1, 0);
+    for (std::size_t r = 0; r < block.rows(); ++r) {
+      std::uint32_t& slot = row_of.at(block.source_gid[r]);
+      block.row_begin[r + 1] = block.row_begin[r] + count[slot];
+      slot = std::uint32_t(r);
+    }
+    count.clear();
+    count.shrink_to_fit();
+
+    // Pass 2: place every synapse in its row, targets in generation order.
+    const std::uint64_t n_syn = block.row_begin.back();
+    block.target.resize(n_syn);
+    if (weight_bits == 32) block.weight32.resize(n_syn); else block.weight16.resize(n_syn);
+    std::vector<std::uint16_t> delays(n_syn);
+    std::vector<std::uint64_t> cursor(block.row_begin.begin(), block.row_begin.end() - 1);
+    generate(b, false, [&](const synapse_draw& d) {
+      const std::uint64_t at = cursor[row_of.at(d.source_gid)]++;
+      block.target[at] = std::uint16_t(d.target_local - block.first_local);
+      if (weight_bits == 32) block.weight32[at] = d.weight_units; else block.weight16[at] = std::int16_t(d.weight_units);
+      delays[at] = d.delay_steps;
+    });
+    for (std::size_t r = 0; r < block.rows(); ++r)
+      if (cursor[r] != block.row_begin[r + 1])
+        throw std::logic_error("synapse generator drew differently in its two passes");
+    detail::finish_rows(block, delays, weight_bits);
+  }
+  return table;
+}
+
+}  // namespace myelin

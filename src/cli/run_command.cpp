@@ -1,0 +1,197 @@
+#include "cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "myelin/config/config.hpp"
+#include "myelin/connect/connection_rules.hpp"
+#include "myelin/sim/simulation.hpp"
+
+namespace myelin::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* run_marker = ".myelin-run";
+
+// Peak resident memory of this process (VmHWM), in bytes.
+std::uint64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024.0 && u < 4) {
+    b /= 1024.0;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f %s", b, units[u]);
+  return text;
+}
+
+// Rank 0 decides, every rank learns the outcome: the output directory is new, or a previous
+// run's (marked) directory replaced under --force; anything else is refused.
+fs::path prepare_output_dir(const run_spec& spec, bool force, const communicator& world) {
+  const fs::path dir = fs::path(spec.output.dir) / spec.simulation.name;
+  std::string problem;
+  if (world.rank() == 0) {
+    std::error_code ec;
+    if (fs::exists(dir)) {
+      if (!force)
+        problem = "output directory " + dir.string() + " exists (use --force to replace it)";
+      else if (!fs::exists(dir / run_marker))
+        problem = "output directory " + dir.string() + " exists and is not a myelin run's output; not replacing it";
+      else
+        fs::remove_all(dir, ec);
+    }
+    if (problem.empty()) {
+      fs::create_directories(dir, ec);
+      if (ec) problem = "cannot create output directory " + dir.string() + ": " + ec.message();
+    }
+    if (problem.empty()) {
+      std::ofstream(dir / run_marker) << "myelin " << MYELIN_VERSION << '\n';
+      std::ofstream resolved(dir / "config.ini");
+      resolved << spec.resolved_ini;
+      if (!resolved) problem = "cannot write " + (dir / "config.ini").string();
+    }
+  }
+  problem = world.broadcast(problem);
+  if (!problem.empty()) throw usage_error(problem);
+  return dir;
+}
+
+struct estimate {
+  double neurons = 0, synapses = 0, bytes_per_rank = 0;
+};
+
+estimate estimate_memory(const run_spec& spec, int ranks) {
+  estimate e;
+  for (const auto& p : spec.network.populations) e.neurons += double(p.n);
+  for (const auto& proj : spec.network.projections) e.synapses += expected_synapses(spec.network, proj);
+  // 2 bytes of target index + the weight, and 2 more bytes of delay while the rows are sorted at
+  // build time (the peak); neurons: ~100 bytes of state, input and bookkeeping each.
+  const double weight_bytes = spec.simulation.weight_bits / 8.0;
+  e.bytes_per_rank = (e.synapses * (2.0 + weight_bytes + 2.0) + e.neurons * 100.0) / double(ranks);
+  return e;
+}
+
+std::uint64_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
+void print_network(const run_spec& spec, const estimate& e, int ranks, int threads) {
+  std::printf("myelin %s: %s\n", MYELIN_VERSION, spec.config_path.c_str());
+  std::printf("  network      %.0f neurons in %zu populations, ~%.4g synapses in %zu projections, %zu inputs\n",
+              e.neurons, spec.network.populations.size(), e.synapses, spec.network.projections.size(),
+              spec.network.inputs.size());
+  std::printf("  decomposition %d rank(s) x %d thread(s)\n", ranks, threads);
+  std::printf("  memory       ~%s per rank estimated (peak during build)\n", human_bytes(e.bytes_per_rank).c_str());
+}
+
+void refuse_if_too_big(const estimate& e, const communicator& world) {
+  // Ranks of one node share its memory: compare the node's share with what is available.
+  const double node_need = e.bytes_per_rank * double(world.ranks_on_node());
+  const std::uint64_t available = available_memory_bytes();
+  if (available > 0 && node_need > double(available))
+    throw config_error("the network needs ~" + human_bytes(node_need) + " on this node but only " +
+                       human_bytes(double(available)) + " is available; use more nodes or a smaller network");
+}
+
+}  // namespace
+
+int check_command(const run_options_values& opts, const communicator& world) {
+  run_spec spec = load_config(opts.config_path, opts.overrides);
+  const int threads = opts.threads > 0 ? opts.threads : spec.simulation.threads;
+  const estimate e = estimate_memory(spec, world.size());
+  if (world.rank() == 0) {
+    print_network(spec, e, world.size(), threads);
+    std::printf("  config is valid\n");
+  }
+  return 0;
+}
+
+int run_command(const run_options_values& opts, const communicator& world) {
+  run_spec spec = load_config(opts.config_path, opts.overrides);
+  const int threads = opts.threads > 0 ? opts.threads : spec.simulation.threads;
+  spec.simulation.threads = threads;
+  const estimate e = estimate_memory(spec, world.size());
+  if (world.rank() == 0) print_network(spec, e, world.size(), threads);
+  refuse_if_too_big(e, world);
+  const fs::path dir = prepare_output_dir(spec, opts.force, world);
+
+  const bool show_progress = !opts.quiet && world.rank() == 0;
+  const bool tty = isatty(fileno(stderr));
+  if (show_progress) std::fprintf(stderr, "[myelin] building the network...\n");
+  simulation sim(spec, world, threads);
+
+  const auto t_start = std::chrono::steady_clock::now();
+  auto last_print = t_start;
+  auto progress = [&](double done) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - t_start).count();
+    const double since = std::chrono::duration<double>(now - last_print).count();
+    if (done < 1.0 && since < (tty ? 0.5 : 10.0)) return;
+    last_print = now;
+    const double left = done > 0 ? elapsed * (1.0 - done) / done : 0.0;
+    std::fprintf(stderr, "%s[myelin] simulating %5.1f%%  %.1f of %.1f ms  elapsed %.1f s  left ~%.1f s%s",
+                 tty ? "\r" : "", 100.0 * done, done * spec.simulation.t_stop_ms, spec.simulation.t_stop_ms, elapsed,
+                 left, tty ? (done >= 1.0 ? "\n" : "") : "\n");
+  };
+  sim.run({dir}, show_progress ? std::function<void(double)>(progress) : std::function<void(double)>());
+
+  // Summary: sums over ranks; times are the slowest rank's.
+  const run_counts& c = sim.counts();
+  std::vector<std::uint64_t> totals{c.neurons, c.synapses, c.synapse_bytes, c.spikes_emitted,
+                                    c.synaptic_events, c.poisson_events, c.bytes_sent, c.neuron_updates};
+  world.allreduce_sum(totals);
+  std::vector<std::uint64_t> pop_spikes = c.spikes_per_population;
+  world.allreduce_sum(pop_spikes);
+  const double build_s = world.allreduce_max(c.build_s), sim_s = world.allreduce_max(c.simulate_s);
+  const double peak = double(peak_rss_bytes());
+  const double peak_total = world.allreduce_sum(peak), peak_max = world.allreduce_max(peak);
+  if (world.rank() == 0) {
+    const double t_model_s = spec.simulation.t_stop_ms * 1e-3;
+    std::printf("  neurons      %llu\n", static_cast<unsigned long long>(totals[0]));
+    std::printf("  synapses     %llu (%.2f bytes per synapse)\n", static_cast<unsigned long long>(totals[1]),
+                totals[1] ? double(totals[2]) / double(totals[1]) : 0.0);
+    std::printf("  build        %.2f s\n", build_s);
+    std::printf("  simulation   %.2f s for %.1f ms of model time: real-time factor %.3f\n", sim_s,
+                spec.simulation.t_stop_ms, sim_s / t_model_s);
+    std::printf("  spikes       %llu, synaptic events %llu (%.3g per s of wall time), sent %s\n",
+                static_cast<unsigned long long>(totals[3]), static_cast<unsigned long long>(totals[4]),
+                double(totals[4]) / sim_s, human_bytes(double(totals[6])).c_str());
+    std::printf("  peak memory  %s total, %s max per rank\n", human_bytes(peak_total).c_str(),
+                human_bytes(peak_max).c_str());
+    std::printf("  %-12s %10s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
+    for (std::size_t p = 0; p < spec.network.populations.size(); ++p) {
+      const auto& pop = spec.network.populations[p];
+      std::printf("  %-12s %10llu %12llu %10.3f\n", pop.name.c_str(), static_cast<unsigned long long>(pop.n),
+                  static_cast<unsigned long long>(pop_spikes[p]), double(pop_spikes[p]) / (double(pop.n) * t_model_s));
+    }
+    std::printf("  output       %s\n", (dir / "spikes.h5").string().c_str());
+  }
+  return 0;
+}
+
+}  // namespace myelin::cli

@@ -1,0 +1,18 @@
+# Shared by the end-to-end tests: paths, a runner for the real binary, and failure reporting.
+set -euo pipefail
+: "${MYELIN:?path to the myelin binary}" "${MYELIN_SOURCE:?source tree}"
+MYELIN_TEST_TMP=${MYELIN_TEST_TMP:-$(mktemp -d)}
+rm -rf "$MYELIN_TEST_TMP" && mkdir -p "$MYELIN_TEST_TMP"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+read -r -a mpirun_cmd <<< "${MYELIN_MPIRUN:-mpirun --allow-run-as-root --oversubscribe}"
+check=(python3 "$MYELIN_SOURCE/tests/e2e/sonata_check.py")
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# run_myelin NP THREADS CONFIG OUTDIR [extra args]: runs quietly, output under OUTDIR.
+run_myelin() {
+  local np=$1 threads=$2 config=$3 outdir=$4
+  shift 4
+  "${mpirun_cmd[@]}" -np "$np" "$MYELIN" run "$config" --threads "$threads" --quiet \
+    --set "output.dir=$outdir" "$@"
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Spike times through the whole binary match the analytic solution and NEST's time convention
+# (a spike is stamped at the end of the step in which V crossed the threshold).
+# iaf_psc_exp, E_L = -70, V_th = -55, tau_m = 10 ms, C_m = 250 pF, I_e = 400 pA: V approaches
+# E_L + R I = -54 mV and crosses -55 mV at t* = -tau ln(1 - 15/16) = 27.726 ms, so the first spike
+# is stamped 27.8 ms; after each spike 20 refractory steps, then 278 steps to cross again.
+source "$(dirname "$0")/common.sh"
+cat > "$MYELIN_TEST_TMP/dc.ini" <<'INI'
+[simulation]
+name = dc
+t_stop_ms = 100
+[population.cell]
+model = iaf_psc_exp
+n = 3
+I_e = 400
+INI
+expected=27.8,57.6,87.4
+for np in 1 2; do
+  run_myelin "$np" 1 "$MYELIN_TEST_TMP/dc.ini" "$MYELIN_TEST_TMP/np$np" > /dev/null
+  for node in 0 1 2; do
+    "${check[@]}" times "$MYELIN_TEST_TMP/np$np/dc/spikes.h5" cell "$node" "$expected"
+  done
+done
+echo "PASS"
