@@ -1,0 +1,573 @@
+// From INI text plus --set overrides to a validated run_spec. Every user-facing check lives
+// here; the order is: syntax (ini_document), names of sections and keys (schema), then the
+// sections in dependency order (simulation for dt, populations for names and sizes, then
+// projections, inputs, records), each key parsed and range-checked where it is read.
+#include "myelin/config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include "config/distribution_parser.hpp"
+#include "config/ini_document.hpp"
+#include "config/resolved_ini.hpp"
+#include "config/schema.hpp"
+#include "config/value_parsers.hpp"
+
+namespace myelin {
+namespace config_detail {
+namespace {
+
+// Reads the keys of one section, turning a parser's invalid_value into the one-line
+// config_error that names origin, section, key and value.
+class section_reader {
+ public:
+  section_reader(const ini_section& section, section_kind kind, const std::string& file_name)
+      : section_(section), kind_(kind), file_name_(file_name) {}
+
+  const std::string& section_name() const { return section_.name; }
+  // "L23E" of [population.L23E]
+  std::string instance_name() const { return section_.name.substr(section_.name.find('.') + 1); }
+  const ini_entry* entry(std::string_view key) const { return section_.find(key); }
+
+  [[noreturn]] void fail(const ini_entry& bad, std::string_view expected) const {
+    throw config_error(bad.origin + ": [" + section_.name + "] key '" + bad.key + "': expected " +
+                       std::string(expected) + ", got '" + bad.value + "'");
+  }
+  [[noreturn]] void fail(std::string_view key, std::string_view expected) const { fail(*entry(key), expected); }
+  [[noreturn]] void fail_missing(std::string_view key, std::string_view form) const {
+    const key_info* info = find_key(kind_, key);
+    const std::string meaning = info != nullptr ? std::string(info->meaning) + ", " : "";
+    throw config_error(file_name_ + ": [" + section_.name + "]: missing required key '" + std::string(key) + "' (" +
+                       meaning + std::string(form) + ")");
+  }
+  // For a key of this section kind that the chosen model, rule or type does not use.
+  void reject_if_present(std::string_view key, std::string_view reason) const {
+    if (const auto* given = entry(key)) {
+      throw config_error(given->origin + ": [" + section_.name + "] key '" + given->key + "' = '" + given->value +
+                         "': " + std::string(reason));
+    }
+  }
+
+  template <class Parse>
+  auto optional(std::string_view key, Parse&& parse) const
+      -> std::optional<std::invoke_result_t<Parse&, std::string_view>> {
+    const ini_entry* given = entry(key);
+    if (given == nullptr) return std::nullopt;
+    try {
+      return parse(std::string_view(given->value));
+    } catch (const invalid_value& bad) {
+      fail(*given, bad.expected);
+    }
+  }
+  template <class Parse>
+  auto required(std::string_view key, std::string_view form, Parse&& parse) const {
+    if (entry(key) == nullptr) fail_missing(key, form);
+    return *optional(key, std::forward<Parse>(parse));
+  }
+
+  double number(std::string_view key, const number_range& range, double fallback) const {
+    return optional(key, [&](std::string_view text) { return parse_number(text, range); }).value_or(fallback);
+  }
+  double required_number(std::string_view key, const number_range& range) const {
+    return required(key, range.expected(), [&](std::string_view text) { return parse_number(text, range); });
+  }
+  std::uint64_t integer(std::string_view key, const integer_range& range, std::uint64_t fallback) const {
+    return optional(key, [&](std::string_view text) { return parse_integer(text, range); }).value_or(fallback);
+  }
+  std::uint64_t required_integer(std::string_view key, const integer_range& range) const {
+    return required(key, range.expected(), [&](std::string_view text) { return parse_integer(text, range); });
+  }
+  bool flag(std::string_view key, bool fallback) const {
+    return optional(key, [](std::string_view text) { return parse_bool(text); }).value_or(fallback);
+  }
+
+  template <class Enum>
+  Enum required_choice(std::string_view key, std::span<const named_value<Enum>> choices) const {
+    return required(key, one_of(choices), [&](std::string_view text) { return parse_choice(text, choices); });
+  }
+  template <class Enum>
+  Enum choice(std::string_view key, std::span<const named_value<Enum>> choices, Enum fallback) const {
+    return optional(key, [&](std::string_view text) { return parse_choice(text, choices); }).value_or(fallback);
+  }
+
+ private:
+  template <class Enum>
+  static std::string one_of(std::span<const named_value<Enum>> choices) {
+    std::string text = "one of ";
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+      if (i > 0) text += i + 1 == choices.size() ? " or " : ", ";
+      text += choices[i].name;
+    }
+    return text;
+  }
+  template <class Enum>
+  static Enum parse_choice(std::string_view text, std::span<const named_value<Enum>> choices) {
+    for (const auto& choice : choices) {
+      if (choice.name == trim(text)) return choice.value;
+    }
+    throw invalid_value{one_of(choices)};
+  }
+
+  const ini_section& section_;
+  section_kind kind_;
+  const std::string& file_name_;
+};
+
+// dt-grid checks (t_stop_ms, interval_ms): a whole number of steps within 1e-9 relative, so
+// 0.3 / 0.1 = 2.9999999999999996 counts as 3 steps.
+bool is_multiple_of(double value, double step) {
+  const double steps = std::round(value / step);
+  return steps >= 1.0 && std::abs(value - steps * step) <= 1e-9 * std::abs(value);
+}
+
+// A delay of exactly one step written as 0.1 with dt 0.1 must pass despite rounding.
+bool is_at_least(double value, double bound) { return value >= bound * (1.0 - 1e-12); }
+
+// Run names become a directory under output.dir and must survive the resolved config.
+bool is_run_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find_first_of("/\\#; \t") == std::string_view::npos;
+}
+
+bool is_instance_name(std::string_view name) {
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+}
+
+// Names of sections and keys, before any value is read, so a typo in a key is reported as
+// such rather than as a missing key.
+void check_names(const ini_document& document) {
+  for (const auto& section : document.sections) {
+    const auto dot = section.name.find('.');
+    const std::string type = section.name.substr(0, dot);
+    const auto kind = section_kind_named(type);
+    if (!kind) {
+      throw config_error(section.origin + ": [" + section.name + "]: unknown section type '" + type +
+                         "' (known: " + known_section_list() + ")");
+    }
+    if (has_instance_name(*kind)) {
+      if (dot == std::string::npos || !is_instance_name(section.name.substr(dot + 1))) {
+        throw config_error(section.origin + ": [" + section.name + "]: expected [" + type +
+                           ".NAME] with NAME made of letters, digits, '_' or '-'");
+      }
+    } else if (dot != std::string::npos) {
+      throw config_error(section.origin + ": [" + section.name + "]: expected [" + type + "] without a name");
+    }
+    for (const auto& entry : section.entries) {
+      if (find_key(*kind, entry.key) != nullptr) continue;
+      const auto suggestion = closest_key(*kind, entry.key);
+      throw config_error(entry.origin + ": [" + section.name + "] key '" + entry.key + "': unknown key" +
+                         (suggestion.empty() ? "" : " (did you mean '" + std::string(suggestion) + "'?)") +
+                         "; known keys of [" + type + (has_instance_name(*kind) ? ".NAME" : "") +
+                         "]: " + known_key_list(*kind));
+    }
+  }
+}
+
+class spec_builder {
+ public:
+  explicit spec_builder(const ini_document& document) : document_(document) {}
+
+  run_spec build() {
+    check_names(document_);
+    run_spec spec;
+    spec.config_path = document_.file_name;
+    spec.simulation = read_simulation();
+    spec.output = read_output();
+    dt_ms_ = spec.simulation.dt_ms;
+    for (const auto* section : sections_of(section_kind::population)) {
+      spec.network.populations.push_back(read_population(reader_for(*section, section_kind::population)));
+    }
+    if (spec.network.populations.empty()) {
+      throw config_error(document_.file_name + ": no [population.NAME] section; at least one population is required");
+    }
+    populations_ = &spec.network.populations;
+    for (const auto* section : sections_of(section_kind::projection)) {
+      spec.network.projections.push_back(read_projection(reader_for(*section, section_kind::projection)));
+    }
+    for (const auto* section : sections_of(section_kind::input)) {
+      spec.network.inputs.push_back(read_input(reader_for(*section, section_kind::input)));
+    }
+    for (const auto* section : sections_of(section_kind::record)) {
+      spec.records.push_back(read_record(reader_for(*section, section_kind::record)));
+    }
+    spec.resolved_ini = resolved_ini_text(spec);
+    return spec;
+  }
+
+ private:
+  std::vector<const ini_section*> sections_of(section_kind kind) const {
+    std::vector<const ini_section*> found;
+    for (const auto& section : document_.sections) {
+      if (section_kind_named(section.name.substr(0, section.name.find('.'))) == kind) found.push_back(&section);
+    }
+    return found;
+  }
+  section_reader reader_for(const ini_section& section, section_kind kind) const {
+    return section_reader(section, kind, document_.file_name);
+  }
+  // [simulation] and [output] may be absent: their keys then take defaults (or are missing).
+  ini_section singleton(section_kind kind) const {
+    const auto* found = document_.find(name_of(kind));
+    return found != nullptr ? *found : ini_section{std::string(name_of(kind)), document_.file_name, {}};
+  }
+
+  simulation_spec read_simulation() const {
+    const ini_section section = singleton(section_kind::simulation);
+    const section_reader reader = reader_for(section, section_kind::simulation);
+    simulation_spec simulation;
+    const std::string default_name = std::filesystem::path(document_.file_name).stem().string();
+    simulation.name = reader
+                          .optional("name",
+                                    [](std::string_view text) {
+                                      if (!is_run_name(text)) {
+                                        throw invalid_value{"a run name without '/', spaces, '#' or ';'"};
+                                      }
+                                      return std::string(text);
+                                    })
+                          .value_or(default_name);
+    if (!is_run_name(simulation.name)) {
+      throw config_error(document_.file_name + ": [simulation]: the file's stem '" + simulation.name +
+                         "' cannot be the run name (it has '/', spaces, '#' or ';'); set key 'name'");
+    }
+    simulation.dt_ms = reader.number("dt_ms", positive_number(), simulation.dt_ms);
+    simulation.t_stop_ms = reader.required_number("t_stop_ms", positive_number());
+    if (!is_multiple_of(simulation.t_stop_ms, simulation.dt_ms)) {
+      reader.fail("t_stop_ms", "a multiple of dt_ms = " + format_number(simulation.dt_ms) + " (within 1e-9 relative)");
+    }
+    simulation.seed = reader.integer("seed", {}, simulation.seed);
+    simulation.threads = static_cast<int>(reader.integer("threads", {.min = 1, .max = INT_MAX}, 1));
+    simulation.weight_bits = reader
+                                 .optional("weight_bits",
+                                           [](std::string_view text) {
+                                             const std::string_view bits = trim(text);
+                                             if (bits == "16") return 16;
+                                             if (bits == "32") return 32;
+                                             throw invalid_value{"16 (int16 fixed-point weights) or 32 (int32)"};
+                                           })
+                                 .value_or(simulation.weight_bits);
+    return simulation;
+  }
+
+  output_spec read_output() const {
+    const ini_section section = singleton(section_kind::output);
+    const section_reader reader = reader_for(section, section_kind::output);
+    output_spec output;
+    output.dir = reader
+                     .optional("dir",
+                               [](std::string_view text) {
+                                 // '#' and ';' would start a comment when the resolved config is read back.
+                                 if (text.empty() || text.find_first_of("#;") != std::string_view::npos) {
+                                   throw invalid_value{"a directory path without '#' or ';'"};
+                                 }
+                                 return std::string(text);
+                               })
+                     .value_or(output.dir);
+    output.spikes = reader.flag("spikes", output.spikes);
+    output.flush_interval_ms = reader.number("flush_interval_ms", positive_number(), output.flush_interval_ms);
+    return output;
+  }
+
+  population_spec read_population(const section_reader& reader) const {
+    population_spec population;
+    population.name = reader.instance_name();
+    population.model = reader.required_choice<neuron_model>("model", neuron_model_names());
+    const std::string model_name(name_of(population.model));
+    switch (population.model) {
+      case neuron_model::iaf_psc_delta:
+        for (const auto key : {"tau_syn_ex", "tau_syn_in"}) {
+          reader.reject_if_present(key,
+                                   "iaf_psc_delta has no synaptic time constants (its input is a jump in V_m); "
+                                   "only iaf_psc_exp and iaf_psc_alpha have tau_syn_ex and tau_syn_in");
+        }
+        break;
+      case neuron_model::iaf_psc_exp:
+        reader.reject_if_present("V_min", "not a parameter of iaf_psc_exp (only of iaf_psc_delta and iaf_psc_alpha)");
+        [[fallthrough]];
+      case neuron_model::iaf_psc_alpha:
+        reader.reject_if_present("refractory_input", "not a parameter of " + model_name + " (only of iaf_psc_delta)");
+        break;
+    }
+    population.n = reader.required_integer("n", {.min = 1});
+
+    auto& params = population.params;
+    params.C_m_pF = reader.number("C_m", positive_number(), params.C_m_pF);
+    params.tau_m_ms = reader.number("tau_m", positive_number(), params.tau_m_ms);
+    params.t_ref_ms = reader.number("t_ref", non_negative_number(), params.t_ref_ms);
+    params.E_L_mV = reader.number("E_L", any_number(), params.E_L_mV);
+    params.V_th_mV = reader.number("V_th", any_number(), params.V_th_mV);
+    params.V_reset_mV = reader.number("V_reset", any_number(), params.V_reset_mV);
+    params.I_e_pA = reader.number("I_e", any_number(), params.I_e_pA);
+    params.tau_syn_ex_ms = reader.number("tau_syn_ex", positive_number(), params.tau_syn_ex_ms);
+    params.tau_syn_in_ms = reader.number("tau_syn_in", positive_number(), params.tau_syn_in_ms);
+    params.V_min_mV = reader.number("V_min", {.allow_infinite = true}, params.V_min_mV);
+    params.refractory_input = reader.flag("refractory_input", params.refractory_input);
+    if (!(params.V_reset_mV < params.V_th_mV)) {
+      // Blame the key the user wrote; the defaults alone satisfy the condition.
+      if (reader.entry("V_reset") != nullptr) {
+        reader.fail("V_reset", "a number < V_th = " + format_number(params.V_th_mV));
+      }
+      reader.fail("V_th", "a number > V_reset = " + format_number(params.V_reset_mV));
+    }
+    if (params.V_min_mV > params.V_reset_mV) {  // NEST: "Reset potential must be greater equal minimum potential"
+      reader.fail("V_min", "a number <= V_reset = " + format_number(params.V_reset_mV) + " (or -inf)");
+    }
+
+    if (reader.entry("V_m") != nullptr) {
+      population.V_m_init = *reader.optional(
+          "V_m", [](std::string_view text) { return parse_distribution(text, "normal(mean=-58, std=10)").value; });
+    } else {  // at rest (E_L); the text is what the resolved config writes back
+      population.V_m_init.a = params.E_L_mV;
+      population.V_m_init.text = format_number(params.E_L_mV);
+    }
+    population.record_spikes = reader.flag("record_spikes", population.record_spikes);
+    return population;
+  }
+
+  // Population index from its name, for source/target/population keys.
+  std::size_t population_index(std::string_view name) const {
+    for (std::size_t i = 0; i < populations_->size(); ++i) {
+      if ((*populations_)[i].name == trim(name)) return i;
+    }
+    std::string known;
+    for (const auto& population : *populations_) known += (known.empty() ? "" : ", ") + population.name;
+    throw invalid_value{"the name of a population (known: " + known + ")"};
+  }
+  std::size_t required_population(const section_reader& reader, std::string_view key) const {
+    return reader.required(key, "a population name", [&](std::string_view text) { return population_index(text); });
+  }
+  const population_spec& population(std::size_t index) const { return (*populations_)[index]; }
+
+  projection_spec read_projection(const section_reader& reader) const {
+    projection_spec projection;
+    projection.name = reader.instance_name();
+    projection.source = required_population(reader, "source");
+    projection.target = required_population(reader, "target");
+    projection.rule = reader.required_choice<connection_rule>("rule", connection_rule_names());
+    const std::string rule_name(name_of(projection.rule));
+    const std::pair<const char*, connection_rule> rule_keys[] = {{"indegree", connection_rule::fixed_indegree},
+                                                                 {"N", connection_rule::fixed_total_number},
+                                                                 {"p", connection_rule::pairwise_bernoulli}};
+    for (const auto& [key, rule] : rule_keys) {
+      if (rule != projection.rule) {
+        reader.reject_if_present(
+            key, "used only by rule " + std::string(name_of(rule)) + ", not by this projection's rule " + rule_name);
+      }
+    }
+    projection.allow_autapses = reader.flag("allow_autapses", projection.allow_autapses);
+    projection.allow_multapses = reader.flag("allow_multapses", projection.allow_multapses);
+
+    const auto& source = population(projection.source);
+    const auto& target = population(projection.target);
+    const bool same_population = projection.source == projection.target;
+    const bool autapses_excluded = same_population && !projection.allow_autapses;
+    const std::string no_repeats = std::string(" (without multapses") + (autapses_excluded ? " or autapses" : "") + ")";
+    switch (projection.rule) {
+      case connection_rule::fixed_indegree: {
+        projection.indegree = reader.required_integer("indegree", {});
+        const std::uint64_t most = source.n - (autapses_excluded ? 1 : 0);
+        if (!projection.allow_multapses && projection.indegree > most) {
+          reader.fail("indegree", "an indegree <= " + std::to_string(most) + ", as source " + source.name +
+                                      " has n = " + std::to_string(source.n) + no_repeats);
+        }
+        break;
+      }
+      case connection_rule::fixed_total_number: {
+        projection.total = reader.required_integer("N", {});
+        // n_source * n_target (less the autapses) may not fit 64 bits.
+        const unsigned __int128 pairs =
+            static_cast<unsigned __int128>(source.n) * target.n - (autapses_excluded ? source.n : 0);
+        if (!projection.allow_multapses && projection.total > pairs) {
+          const std::uint64_t most = static_cast<std::uint64_t>(pairs);  // < total, so it fits
+          reader.fail("N", "N <= " + std::to_string(most) + ", the number of distinct pairs" + no_repeats);
+        }
+        break;
+      }
+      case connection_rule::pairwise_bernoulli:
+        projection.p = reader.required_number("p", {.min = 0.0, .max = 1.0});
+        break;
+      case connection_rule::one_to_one:
+        if (source.n != target.n) {
+          reader.fail("rule", "source and target of equal n for one_to_one (" + source.name + " has " +
+                                  std::to_string(source.n) + ", " + target.name + " has " + std::to_string(target.n) +
+                                  ")");
+        }
+        break;
+      case connection_rule::all_to_all:
+        break;
+    }
+
+    projection.weight = read_weight(reader, "weight", "normal(mean=87.8, std=8.78)");
+    projection.delay_ms = read_delay(reader);
+    projection.synapse = reader
+                             .optional("synapse",
+                                       [](std::string_view text) {
+                                         if (text != "static")
+                                           throw invalid_value{"static (the only synapse model so far)"};
+                                         return std::string(text);
+                                       })
+                             .value_or(projection.synapse);
+    return projection;
+  }
+
+  // A weight distribution keeps the sign of its mean (NEST PD14 redraws at 0): excitatory
+  // synapses must not turn inhibitory, as the sign picks the receptor.
+  distribution read_weight(const section_reader& reader, std::string_view key, std::string_view example) const {
+    const auto parsed = reader.required(key, "a number or a distribution like " + std::string(example),
+                                        [&](std::string_view text) { return parse_distribution(text, example); });
+    distribution weight = parsed.value;
+    if (weight.is_constant()) return weight;
+    const double mean = unbounded_mean(weight);
+    if (mean > 0.0 && !parsed.has_min) weight.min = 0.0;
+    if (mean < 0.0 && !parsed.has_max) weight.max = 0.0;
+    check_implied_bounds(reader, key, weight, "weights without min/max keep the sign of their mean");
+    return weight;
+  }
+
+  // Delays shorter than half a step would round to zero steps; the PD14 reference redraws them.
+  distribution read_delay(const section_reader& reader) const {
+    const std::string example = "normal(mean=1.5, std=0.75)";
+    const std::string form = "a delay >= dt_ms = " + format_number(dt_ms_) + " or a distribution like " + example;
+    const auto parsed =
+        reader.required("delay_ms", form, [&](std::string_view text) { return parse_distribution(text, example); });
+    distribution delay = parsed.value;
+    if (delay.is_constant()) {
+      if (!is_at_least(delay.a, dt_ms_)) reader.fail("delay_ms", form);
+      return delay;
+    }
+    if (parsed.has_min && delay.min < 0.0) reader.fail("delay_ms", "min >= 0 in a delay distribution");
+    if (!parsed.has_min) delay.min = 0.5 * dt_ms_;
+    check_implied_bounds(reader, "delay_ms", delay, "delays without min get min = dt_ms/2");
+    return delay;
+  }
+
+  // The user's own bounds were checked while parsing; this covers the implied ones.
+  static void check_implied_bounds(const section_reader& reader, std::string_view key, const distribution& value,
+                                   std::string_view implied_rule) {
+    try {
+      check_bounds_usable(value);
+    } catch (const invalid_value& bad) {
+      reader.fail(key, bad.expected + " (" + std::string(implied_rule) + ")");
+    }
+  }
+
+  input_spec read_input(const section_reader& reader) const {
+    input_spec input;
+    input.name = reader.instance_name();
+    input.kind = reader.required_choice<input_kind>("type", input_kind_names());
+    input.target = required_population(reader, "target");
+    const std::string type_name(name_of(input.kind));
+    const auto reject_unless = [&](const char* key, std::initializer_list<input_kind> users) {
+      for (const auto user : users) {
+        if (user == input.kind) return;
+      }
+      std::string user_names;
+      for (const auto user : users) user_names += (user_names.empty() ? "" : " and ") + std::string(name_of(user));
+      reader.reject_if_present(key, "used only by type " + user_names + ", not by this input's type " + type_name);
+    };
+    reject_unless("rate_hz", {input_kind::poisson});
+    reject_unless("indegree", {input_kind::poisson});
+    reject_unless("weight", {input_kind::poisson, input_kind::spike_times});
+    reject_unless("amplitude_pA", {input_kind::dc});
+    reject_unless("times_ms", {input_kind::spike_times});
+    reject_unless("delay_ms", {input_kind::spike_times});
+
+    const auto& target = population(input.target);
+    input.neurons = reader.optional("neurons", [&](std::string_view text) { return parse_node_ids(text, target.n); })
+                        .value_or(std::vector<std::uint64_t>{});
+    switch (input.kind) {
+      case input_kind::poisson:
+        input.rate_hz = reader.required_number("rate_hz", non_negative_number());
+        input.indegree = reader.integer("indegree", {.min = 1}, input.indegree);
+        input.weight = reader.required_number("weight", any_number());
+        break;
+      case input_kind::dc:
+        input.amplitude_pA = reader.required_number("amplitude_pA", any_number());
+        break;
+      case input_kind::spike_times:
+        input.times_ms = reader.required("times_ms", "comma-separated non-negative, non-decreasing times in ms",
+                                         [](std::string_view text) { return parse_spike_times(text); });
+        input.weight = reader.required_number("weight", any_number());
+        input.delay_ms = reader.number("delay_ms", positive_number(), dt_ms_);
+        if (!is_at_least(input.delay_ms, dt_ms_)) {
+          reader.fail("delay_ms", "a delay >= dt_ms = " + format_number(dt_ms_));
+        }
+        break;
+    }
+    input.start_ms = reader.number("start_ms", non_negative_number(), input.start_ms);
+    input.stop_ms = reader.number("stop_ms", {.allow_infinite = true}, input.stop_ms);
+    if (!(input.stop_ms > input.start_ms)) {
+      reader.fail(reader.entry("stop_ms") != nullptr ? "stop_ms" : "start_ms",
+                  "stop_ms > start_ms (start_ms = " + format_number(input.start_ms) +
+                      ", stop_ms = " + format_number(input.stop_ms) + ")");
+    }
+    return input;
+  }
+
+  record_spec read_record(const section_reader& reader) const {
+    record_spec record;
+    record.name = reader.instance_name();
+    record.population = required_population(reader, "population");
+    const auto& recorded = population(record.population);
+    const bool has_synaptic_currents = recorded.model != neuron_model::iaf_psc_delta;
+    const std::string allowed = has_synaptic_currents ? "a comma list of V_m, I_syn_ex, I_syn_in"
+                                                      : "V_m (iaf_psc_delta has no synaptic currents)";
+    record.variables = reader.required("variables", allowed, [&](std::string_view text) {
+      std::vector<std::string> variables;
+      for (const auto item : split_list(text)) {
+        const bool known = item == "V_m" || (has_synaptic_currents && (item == "I_syn_ex" || item == "I_syn_in"));
+        if (!known) throw invalid_value{allowed};
+        if (std::find(variables.begin(), variables.end(), item) != variables.end()) {
+          throw invalid_value{allowed + ", each once"};
+        }
+        variables.emplace_back(item);
+      }
+      if (variables.empty()) throw invalid_value{allowed};
+      return variables;
+    });
+    record.neurons = reader.optional("neurons", [&](std::string_view text) { return parse_node_ids(text, recorded.n); })
+                         .value_or(std::vector<std::uint64_t>{});
+    if (reader.entry("neurons") == nullptr) {
+      record.neurons.resize(recorded.n);
+      for (std::uint64_t id = 0; id < recorded.n; ++id) record.neurons[id] = id;
+    }
+    record.interval_ms = reader.number("interval_ms", positive_number(), dt_ms_);
+    if (!is_multiple_of(record.interval_ms, dt_ms_)) {
+      reader.fail("interval_ms", "a multiple of dt_ms = " + format_number(dt_ms_) + " (at least one step)");
+    }
+    return record;
+  }
+
+  const ini_document& document_;
+  double dt_ms_ = 0.1;
+  const std::vector<population_spec>* populations_ = nullptr;  // set once populations are read
+};
+
+}  // namespace
+}  // namespace config_detail
+
+run_spec parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
+  auto document = config_detail::read_ini(text, name);
+  for (const auto& override_text : overrides) config_detail::apply_override(document, override_text);
+  return config_detail::spec_builder(document).build();
+}
+
+run_spec load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file || std::filesystem::is_directory(path)) throw config_error(path + ": cannot open config file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) throw config_error(path + ": cannot read config file");
+  return parse_config(text.str(), path, overrides);
+}
+
+}  // namespace myelin
