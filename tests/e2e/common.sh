@@ -5,7 +5,7 @@ MYELIN_TEST_TMP=${MYELIN_TEST_TMP:-$(mktemp -d)}
 rm -rf "$MYELIN_TEST_TMP" && mkdir -p "$MYELIN_TEST_TMP"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 read -r -a mpirun_cmd <<< "${MYELIN_MPIRUN:-mpirun --allow-run-as-root --oversubscribe}"
-check=(python3 "$MYELIN_SOURCE/tests/e2e/sonata_check.py")
+check=(/usr/bin/python3 "$MYELIN_SOURCE/tests/e2e/sonata_check.py")
 
 fail() { echo "FAIL: $*"; exit 1; }
 

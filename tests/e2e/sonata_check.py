@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Checks myelin output files for the end-to-end tests.
 
   sonata_check.py layout SPIKES.h5 DT_MS POP:N [POP:N ...]   SONATA spike layout and invariants

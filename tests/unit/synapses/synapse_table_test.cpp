@@ -31,7 +31,10 @@ synapse_table build(const std::vector<synapse_draw>& all, std::uint64_t n_local,
     for (const synapse_draw& d : all)
       if (d.target_local >= first && d.target_local < first + synapse_table::block_size) {
         synapse_draw copy = d;
-        if (count_only) copy.weight_units = 0, copy.delay_steps = 0;
+        if (count_only) {
+          copy.weight_units = 0;
+          copy.delay_steps = 0;
+        }
         sink(copy);
       }
   });
