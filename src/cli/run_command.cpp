@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/summary.hpp"
 #include "myelin/config/config.hpp"
 #include "myelin/connect/connection_rules.hpp"
 #include "myelin/sim/simulation.hpp"
@@ -22,27 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* run_marker = ".myelin-run";
-
-// Peak resident memory of this process (VmHWM), in bytes.
-std::uint64_t peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  return 0;
-}
-
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024.0 && u < 4) {
-    b /= 1024.0;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f %s", b, units[u]);
-  return text;
-}
 
 // Rank 0 decides, every rank learns the outcome: the output directory is new, or a previous
 // run's (marked) directory replaced under --force; anything else is refused.
@@ -160,36 +140,11 @@ int run_command(const run_options_values& opts, const communicator& world) {
   };
   sim.run({dir}, show_progress ? std::function<void(double)>(progress) : std::function<void(double)>());
 
-  // Summary: sums over ranks; times are the slowest rank's.
-  const run_counts& c = sim.counts();
-  std::vector<std::uint64_t> totals{c.neurons, c.synapses, c.synapse_bytes, c.spikes_emitted,
-                                    c.synaptic_events, c.poisson_events, c.bytes_sent, c.neuron_updates};
-  world.allreduce_sum(totals);
-  std::vector<std::uint64_t> pop_spikes = c.spikes_per_population;
-  world.allreduce_sum(pop_spikes);
-  const double build_s = world.allreduce_max(c.build_s), sim_s = world.allreduce_max(c.simulate_s);
-  const double peak = double(peak_rss_bytes());
-  const double peak_total = world.allreduce_sum(peak), peak_max = world.allreduce_max(peak);
+  const run_summary summary = gather_summary(spec, sim, world, threads);
   if (world.rank() == 0) {
-    const double t_model_s = spec.simulation.t_stop_ms * 1e-3;
-    std::printf("  neurons      %llu\n", static_cast<unsigned long long>(totals[0]));
-    std::printf("  synapses     %llu (%.2f bytes per synapse)\n", static_cast<unsigned long long>(totals[1]),
-                totals[1] ? double(totals[2]) / double(totals[1]) : 0.0);
-    std::printf("  build        %.2f s\n", build_s);
-    std::printf("  simulation   %.2f s for %.1f ms of model time: real-time factor %.3f\n", sim_s,
-                spec.simulation.t_stop_ms, sim_s / t_model_s);
-    std::printf("  spikes       %llu, synaptic events %llu (%.3g per s of wall time), sent %s\n",
-                static_cast<unsigned long long>(totals[3]), static_cast<unsigned long long>(totals[4]),
-                double(totals[4]) / sim_s, human_bytes(double(totals[6])).c_str());
-    std::printf("  peak memory  %s total, %s max per rank\n", human_bytes(peak_total).c_str(),
-                human_bytes(peak_max).c_str());
-    std::printf("  %-12s %10s %12s %10s\n", "population", "neurons", "spikes", "rate (Hz)");
-    for (std::size_t p = 0; p < spec.network.populations.size(); ++p) {
-      const auto& pop = spec.network.populations[p];
-      std::printf("  %-12s %10llu %12llu %10.3f\n", pop.name.c_str(), static_cast<unsigned long long>(pop.n),
-                  static_cast<unsigned long long>(pop_spikes[p]), double(pop_spikes[p]) / (double(pop.n) * t_model_s));
-    }
-    std::printf("  output       %s\n", (dir / "spikes.h5").string().c_str());
+    print_summary(summary);
+    write_summary_json(summary, dir / "summary.json");
+    std::printf("  output       %s\n", dir.string().c_str());
   }
   return 0;
 }

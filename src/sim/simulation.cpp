@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include "myelin/comm/spike_exchange.hpp"
@@ -290,6 +291,8 @@ void simulation::impl::run(const output_paths& out, const std::function<void(dou
       std::max<std::int64_t>(D, std::llround(spec.output.flush_interval_ms / dt) / D * D);
   std::int64_t next_flush = flush_every;
   std::vector<received_spike> received, local_spikes;
+  std::vector<spike_event> spike_events;
+  std::vector<sample> samples;
   std::vector<std::uint32_t> columns;
   std::vector<float> values;
   double last_progress = -1.0;
@@ -337,19 +340,31 @@ void simulation::impl::run(const output_paths& out, const std::function<void(dou
     for (const auto& s : local_spikes) ++counts.spikes_per_population[layout.population_of(s.gid)];
     counts.spikes_emitted += local_spikes.size();
     if (spikes_out) {
-      std::vector<spike_event> events;
-      events.reserve(local_spikes.size());
+      spike_events.clear();
       for (const auto& s : local_spikes)
-        if (records_spikes[layout.population_of(s.gid)]) events.push_back({s.gid, s.step});
-      spikes_out->append(events);
+        if (records_spikes[layout.population_of(s.gid)]) spike_events.push_back({s.gid, s.step});
+      spikes_out->append(spike_events);
     }
-    for (auto& ts : threads) {
-      for (const sample& s : ts->samples) {
-        columns.assign(1, s.column);
-        values.assign(1, s.value);
-        reports[s.writer]->append(s.row, columns, values);
+    if (!reports.empty()) {
+      // Samples of all threads, grouped by (report, row): one append per row and report.
+      samples.clear();
+      for (auto& ts : threads) {
+        samples.insert(samples.end(), ts->samples.begin(), ts->samples.end());
+        ts->samples.clear();
       }
-      ts->samples.clear();
+      std::sort(samples.begin(), samples.end(),
+                [](const sample& a, const sample& b) { return std::tie(a.writer, a.row) < std::tie(b.writer, b.row); });
+      for (std::size_t i = 0; i < samples.size();) {
+        columns.clear();
+        values.clear();
+        std::size_t j = i;
+        for (; j < samples.size() && samples[j].writer == samples[i].writer && samples[j].row == samples[i].row; ++j) {
+          columns.push_back(samples[j].column);
+          values.push_back(samples[j].value);
+        }
+        reports[samples[i].writer]->append(samples[i].row, columns, values);
+        i = j;
+      }
     }
     if (t1 >= next_flush || t1 == n_steps) {
       if (spikes_out) spikes_out->flush(t1);

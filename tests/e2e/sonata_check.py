@@ -31,10 +31,10 @@ def layout(path, dt, pops):
         for spec in pops:
             name, n = spec.split(":")
             g = f[f"spikes/{name}"]
-            sorting = g.attrs["sorting"]
-            sorting = sorting.decode() if isinstance(sorting, bytes) else str(sorting)
-            if sorting != "by_time":
-                fail(f"{name}: sorting is {sorting}")
+            # SONATA: an enum over uint8 {none: 0, by_id: 1, by_time: 2}.
+            members = h5py.check_enum_dtype(g.attrs.get_id("sorting").dtype)
+            if members is None or members.get("by_time") != 2 or int(g.attrs["sorting"]) != 2:
+                fail(f"{name}: sorting is not the enum value by_time")
             ts, ids = g["timestamps"], g["node_ids"]
             if ts.dtype != np.float64 or ids.dtype != np.uint64:
                 fail(f"{name}: dtypes {ts.dtype}, {ids.dtype}")

@@ -35,14 +35,18 @@ struct population_range {
 class spike_writer {
  public:
   // Collective. Creates `path` + ".partial"; close() renames it to `path` when complete, so a file
-  // under the final name is always whole.
+  // under the final name is always whole (an older file under that name is removed here).
+  // Throws std::invalid_argument for bad populations (empty or repeated names, overlapping
+  // ranges) or dt, io_error when the file cannot be made. Destroyed without close() (an error
+  // path), it leaves only the .partial file.
   spike_writer(const communicator& comm, std::filesystem::path path, std::vector<population_range> populations,
                double dt_ms);
   ~spike_writer();
   spike_writer(const spike_writer&) = delete;
   spike_writer& operator=(const spike_writer&) = delete;
 
-  // Local, no communication: buffers this rank's spikes.
+  // Local, no communication: buffers this rank's spikes. Throws std::invalid_argument for a gid
+  // in no population and std::logic_error for a step already flushed (it would break the order).
   void append(std::span<const spike_event> spikes);
   // Collective: writes every spike appended so far (on all ranks) whose step is < `up_to_step`.
   // Spikes of later steps stay buffered.
