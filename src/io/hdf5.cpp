@@ -149,6 +149,13 @@ property_list property_list::collective_transfer(const std::string& file_path) {
   return transfer;
 }
 
+property_list property_list::dataset_access_without_chunk_cache(const std::string& file_path) {
+  property_list access(H5P_DATASET_ACCESS, file_path, "dataset access");
+  check_status(H5Pset_chunk_cache(access.id(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT), file_path,
+               [] { return std::string("turn off the chunk cache"); });
+  return access;
+}
+
 // --- dataspace ---
 
 dataspace::dataspace(std::span<const hsize_t> dims, std::span<const hsize_t> max_dims, std::string file_path,
@@ -205,6 +212,22 @@ bool object::has_attribute(std::string_view name) const {
   const std::string attribute_name(name);
   return check_status(H5Aexists(id(), attribute_name.c_str()), file_path_,
                       [&] { return "look for attribute " + attribute_name + " of " + path_; }) > 0;
+}
+
+bool object::attribute_type_equals(std::string_view name, hid_t mem_type) const {
+  const auto describe = [&] { return "get element type of attribute " + std::string(name) + " of " + path_; };
+  const handle attribute = open_attribute(id(), name, file_path_, path_);
+  const handle stored_type(check_id(H5Aget_type(attribute.id()), file_path_, describe), H5Tclose);
+  return check_status(H5Tequal(stored_type.id(), mem_type), file_path_, describe) > 0;
+}
+
+bool object::attribute_is_string(std::string_view name) const {
+  const auto describe = [&] { return "get element type of attribute " + std::string(name) + " of " + path_; };
+  const handle attribute = open_attribute(id(), name, file_path_, path_);
+  const handle stored_type(check_id(H5Aget_type(attribute.id()), file_path_, describe), H5Tclose);
+  const H5T_class_t type_class = H5Tget_class(stored_type.id());
+  if (type_class == H5T_NO_CLASS) fail(file_path_, describe());
+  return type_class == H5T_STRING;
 }
 
 void object::write_attribute_raw(std::string_view name, hid_t stored_type, hid_t mem_type,
@@ -330,7 +353,7 @@ void dataset::set_extent(std::span<const hsize_t> dims) {
 }
 
 void dataset::write_raw(hid_t mem_type, const void* data, std::size_t n, std::span<const hsize_t> start,
-                        std::span<const hsize_t> count) {
+                        std::span<const hsize_t> count, bool collective) {
   const auto describe = [&] { return "write dataset " + path_; };
   dataspace file_space = space();
   const std::vector<hsize_t> extent = file_space.dims();
@@ -343,6 +366,14 @@ void dataset::write_raw(hid_t mem_type, const void* data, std::size_t n, std::sp
     // An empty dataset has no storage and HDF5 refuses even an empty write to it; every process
     // sees the same extent, so all skip the collective call together.
     if (n != 0) throw io_error(file_path_ + ": cannot " + describe() + " (the dataset is empty)");
+    return;
+  }
+  if (!collective) {
+    if (n == 0) return;
+    file_space.select_block(start, count);
+    const dataspace memory_space(count, {}, file_path_, path_);
+    check_status(H5Dwrite(id(), mem_type, memory_space.id(), file_space.id(), H5P_DEFAULT, data), file_path_,
+                 describe);
     return;
   }
   // A process with nothing to write still takes part, with empty selections.
@@ -361,19 +392,75 @@ void dataset::write_raw(hid_t mem_type, const void* data, std::size_t n, std::sp
 }
 
 void dataset::read_raw(hid_t mem_type, void* data, std::size_t n, std::span<const hsize_t> start,
-                       std::span<const hsize_t> count) const {
+                       std::span<const hsize_t> count, bool collective) const {
   const auto describe = [&] { return "read dataset " + path_; };
   dataspace file_space = space();
-  const std::size_t rank = file_space.dims().size();
-  check_rank(start, rank, file_path_, describe());
-  check_rank(count, rank, file_path_, describe());
-  if (n == 0) return;
-  file_space.select_block(start, count);
-  const dataspace memory_space(count, {}, file_path_, path_);
-  check_status(H5Dread(id(), mem_type, memory_space.id(), file_space.id(), H5P_DEFAULT, data), file_path_, describe);
+  const std::vector<hsize_t> extent = file_space.dims();
+  check_rank(start, extent.size(), file_path_, describe());
+  check_rank(count, extent.size(), file_path_, describe());
+  if (!collective) {
+    if (n == 0) return;
+    file_space.select_block(start, count);
+    const dataspace memory_space(count, {}, file_path_, path_);
+    check_status(H5Dread(id(), mem_type, memory_space.id(), file_space.id(), H5P_DEFAULT, data), file_path_,
+                 describe);
+    return;
+  }
+  // As in write_raw: an empty dataset has nothing to read on any process; a process with
+  // nothing to read still takes part, with empty selections.
+  if (element_count(extent) == 0) {
+    if (n != 0) throw io_error(file_path_ + ": cannot " + describe() + " (the dataset is empty)");
+    return;
+  }
+  const hsize_t one = 1;
+  dataspace memory_space(n == 0 ? std::span<const hsize_t>(&one, 1) : count, {}, file_path_, path_);
+  if (n == 0) {
+    file_space.select_nothing();
+    memory_space.select_nothing();
+  } else {
+    file_space.select_block(start, count);
+  }
+  unsigned char no_values = 0;
+  const property_list transfer = property_list::collective_transfer(file_path_);
+  check_status(H5Dread(id(), mem_type, memory_space.id(), file_space.id(), transfer.id(), n == 0 ? &no_values : data),
+               file_path_, describe);
 }
 
 // --- location ---
+
+std::vector<std::string> location::member_names() const {
+  const auto describe = [&] { return "list the members of " + path_; };
+  H5G_info_t info{};
+  check_status(H5Gget_info(id(), &info), file_path_, describe);
+  std::vector<std::string> names;
+  names.reserve(std::size_t(info.nlinks));
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t length = H5Lget_name_by_idx(id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (length < 0) fail(file_path_, describe());
+    std::string name(std::size_t(length) + 1, '\0');
+    if (H5Lget_name_by_idx(id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(), H5P_DEFAULT) < 0)
+      fail(file_path_, describe());
+    name.resize(std::size_t(length));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+member_kind location::kind_of(std::string_view name) const {
+  if (!contains(name)) return member_kind::missing;
+  const std::string link_name(name);
+  // Opening the object tells its kind the same way in every HDF5 version (H5Oget_info's
+  // signature differs between 1.10 and 1.12).
+  const handle member(check_id(H5Oopen(id(), link_name.c_str(), H5P_DEFAULT), file_path_,
+                               [&] { return "open " + child_path(name); }),
+                      H5Oclose);
+  switch (H5Iget_type(member.id())) {
+    case H5I_BADID: fail(file_path_, "get the kind of " + child_path(name));
+    case H5I_GROUP: return member_kind::group;
+    case H5I_DATASET: return member_kind::dataset;
+    default: return member_kind::other;
+  }
+}
 
 group location::create_group(std::string_view name) {
   const std::string group_path = child_path(name);
@@ -415,8 +502,9 @@ dataset location::create_dataset_raw(std::string_view name, hid_t stored_type, s
   const dataspace space(dims, max_dims, file_path_, dataset_path);
   const property_list creation = extendible ? property_list::chunked_dataset_creation(chunk_dims, file_path_)
                                             : property_list::contiguous_dataset_creation(file_path_);
+  const property_list access = property_list::dataset_access_without_chunk_cache(file_path_);
   return dataset(handle(check_id(H5Dcreate2(id(), link_name.c_str(), stored_type, space.id(), H5P_DEFAULT,
-                                            creation.id(), H5P_DEFAULT),
+                                            creation.id(), access.id()),
                                  file_path_, describe),
                         H5Dclose),
                  file_path_, dataset_path);
@@ -425,7 +513,8 @@ dataset location::create_dataset_raw(std::string_view name, hid_t stored_type, s
 dataset location::open_dataset(std::string_view name) const {
   const std::string dataset_path = child_path(name);
   const std::string link_name(name);
-  return dataset(handle(check_id(H5Dopen2(id(), link_name.c_str(), H5P_DEFAULT), file_path_,
+  const property_list access = property_list::dataset_access_without_chunk_cache(file_path_);
+  return dataset(handle(check_id(H5Dopen2(id(), link_name.c_str(), access.id()), file_path_,
                                  [&] { return "open dataset " + dataset_path; }),
                         H5Dclose),
                  file_path_, dataset_path);
@@ -433,10 +522,27 @@ dataset location::open_dataset(std::string_view name) const {
 
 // --- file ---
 
-file file::create_parallel(const std::filesystem::path& path, const communicator& comm) {
+bool is_hdf5_file(const std::filesystem::path& path) {
+  silence_error_printing();
+  const std::string file_path = path.string();
+#if H5_VERSION_GE(1, 12, 0)
+  const htri_t verdict = H5Fis_accessible(file_path.c_str(), H5P_DEFAULT);
+#else
+  const htri_t verdict = H5Fis_hdf5(file_path.c_str());
+#endif
+  // A negative verdict (no such file, unreadable) is an answer here, not a failure: its error
+  // stack is dropped (a failure to drop it only leaves a stale stack behind).
+  H5Eclear2(H5E_DEFAULT);
+  return verdict > 0;
+}
+
+file file::create_parallel(const std::filesystem::path& path, const communicator& comm, file_format format) {
   silence_error_printing();
   const std::string file_path = path.string();
   const property_list access = property_list::mpio_file_access(comm, file_path);
+  if (format == file_format::checksummed)
+    check_status(H5Pset_libver_bounds(access.id(), H5F_LIBVER_V110, H5F_LIBVER_LATEST), file_path,
+                 [] { return std::string("choose the checksummed file format"); });
   return file(handle(check_id(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id()), file_path,
                               [] { return std::string("create file"); }),
                      H5Fclose),
@@ -462,8 +568,31 @@ file file::open_read_only(const std::filesystem::path& path, const communicator&
               file_path);
 }
 
+file file::open_read_write(const std::filesystem::path& path, const communicator& comm) {
+  silence_error_printing();
+  const std::string file_path = path.string();
+  const property_list access = property_list::mpio_file_access(comm, file_path);
+  return file(handle(check_id(H5Fopen(file_path.c_str(), H5F_ACC_RDWR, access.id()), file_path,
+                              [] { return std::string("open file for writing"); }),
+                     H5Fclose),
+              file_path);
+}
+
+file file::open_read_write(const std::filesystem::path& path) {
+  silence_error_printing();
+  const std::string file_path = path.string();
+  return file(handle(check_id(H5Fopen(file_path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), file_path,
+                              [] { return std::string("open file for writing"); }),
+                     H5Fclose),
+              file_path);
+}
+
 void file::close() {
   if (!handle_.release()) fail(file_path_, "close file");
+}
+
+void file::flush() {
+  check_status(H5Fflush(id(), H5F_SCOPE_LOCAL), file_path_, [] { return std::string("flush file"); });
 }
 
 }  // namespace myelin::h5

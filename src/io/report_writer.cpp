@@ -50,6 +50,31 @@ void write_from_rank_zero(h5::dataset& target, const communicator& comm, std::sp
                           std::span<const hsize_t>(&count, 1));
 }
 
+// Rank 0, before a resumed run reopens its file: the file to continue, moved to `partial_path`.
+// The run was killed (only <path>.partial exists) or had finished (only <path>); when both
+// exist, the .partial file is the newer (a writer makes it before removing <path>).
+// `inspect` looks at the file before anything is moved; it throws io_error to refuse it.
+template <class Inspect>
+void prepare_resumed_file(const std::filesystem::path& final_path, const std::filesystem::path& partial_path,
+                          Inspect&& inspect) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const bool partial_exists = fs::exists(partial_path, error);
+  const bool final_exists = fs::exists(final_path, error);
+  if (!partial_exists && !final_exists)
+    throw io_error(final_path.string() + ": no report file to resume (neither it nor " +
+                   partial_path.filename().string() + " exists)");
+  inspect(partial_exists ? partial_path : final_path);
+  if (partial_exists) {
+    if (final_exists) fs::remove(final_path, error);
+  } else {
+    fs::rename(final_path, partial_path, error);
+  }
+  if (error)
+    throw io_error(final_path.string() + ": cannot move the report file to " + partial_path.filename().string() +
+                   " (" + error.message() + ")");
+}
+
 }  // namespace
 
 struct report_writer::impl {
@@ -80,6 +105,106 @@ struct report_writer::impl {
       std::error_code ignored;
       std::filesystem::remove(final_path, ignored);
     }
+  }
+
+  // A resumed run: continues the existing file, without its rows >= resume_row.
+  impl(const communicator& comm_, std::filesystem::path path, const std::string& population,
+       const std::vector<std::uint64_t>& node_ids, const std::string& variable, const std::string& units,
+       double t_start_ms, double interval_ms, std::uint64_t n_rows_, std::uint64_t resume_row)
+      : comm(comm_),
+        final_path(std::move(path)),
+        partial_path(final_path.string() + ".partial"),
+        n_columns(node_ids.size()),
+        n_rows(n_rows_),
+        file(reopen_file(population, node_ids, variable, units, t_start_ms, interval_ms, resume_row)),
+        data(file.open_dataset("/report/" + population + "/data")),
+        rows_written(resume_row) {}
+
+  // Rank 0 checks the file and drops the rows >= resume_row; then every rank opens it, or every
+  // rank throws the same io_error.
+  h5::file reopen_file(const std::string& population, const std::vector<std::uint64_t>& node_ids,
+                       const std::string& variable, const std::string& units, double t_start_ms,
+                       double interval_ms, std::uint64_t resume_row) {
+    validate(population, node_ids, interval_ms);
+    if (resume_row > n_rows)
+      throw std::out_of_range("report_writer: resume row " + std::to_string(resume_row) + " of a report with " +
+                              std::to_string(n_rows) + " rows");
+    std::string problem;
+    if (comm.rank() == 0) {
+      try {
+        prepare_resumed_file(final_path, partial_path, [&](const std::filesystem::path& existing) {
+          check_resumable(existing, population, node_ids, variable, units, t_start_ms, interval_ms, resume_row);
+        });
+        drop_rows_not_kept(population, resume_row, t_start_ms, interval_ms);
+      } catch (const std::exception& error) {
+        problem = error.what();
+      }
+    }
+    problem = comm.broadcast(problem);
+    if (!problem.empty()) throw io_error(problem);
+    return h5::file::open_read_write(partial_path, comm);
+  }
+
+  // Rank 0: `existing` must be this report (layout, columns, start time, interval) with at least
+  // resume_row rows.
+  void check_resumable(const std::filesystem::path& existing, const std::string& population,
+                       const std::vector<std::uint64_t>& node_ids, const std::string& variable,
+                       const std::string& units, double t_start_ms, double interval_ms,
+                       std::uint64_t resume_row) const {
+    const std::string name = existing.string();
+    const auto refuse = [&](const std::string& problem) {
+      throw io_error(name + ": cannot resume the report (" + problem + ")");
+    };
+    const h5::file old = h5::file::open_read_only(existing);
+    if (!old.has_attribute("magic") || !old.attribute_holds<std::uint32_t>("magic") ||
+        old.read_attribute<std::uint32_t>("magic") != std::vector<std::uint32_t>{sonata_magic})
+      refuse("not a SONATA file");
+    const std::string base = "/report/" + population;
+    if (old.kind_of("report") != h5::member_kind::group ||
+        old.open_group("report").kind_of(population) != h5::member_kind::group)
+      refuse("no group " + base);
+    const h5::group group = old.open_group(base);
+    if (group.kind_of("data") != h5::member_kind::dataset || group.kind_of("mapping") != h5::member_kind::group)
+      refuse("no data or mapping in " + base);
+    const h5::dataset rows = group.open_dataset("data");
+    const std::vector<hsize_t> shape = rows.dims();
+    if (!rows.holds<float>() || shape.size() != 2 || shape[1] != n_columns)
+      refuse(base + "/data is not float32 with " + std::to_string(n_columns) + " columns");
+    if (shape[0] < resume_row)
+      refuse("it has " + std::to_string(shape[0]) + " rows, the resumed run starts at row " +
+             std::to_string(resume_row));
+    if (!rows.has_attribute("variable_name") || rows.read_string_attribute("variable_name") != variable ||
+        !rows.has_attribute("units") || rows.read_string_attribute("units") != units)
+      refuse("another variable or unit");
+    const h5::group mapping = group.open_group("mapping");
+    if (mapping.kind_of("node_ids") != h5::member_kind::dataset || mapping.kind_of("time") != h5::member_kind::dataset)
+      refuse("no mapping/node_ids or mapping/time");
+    const h5::dataset ids = mapping.open_dataset("node_ids");
+    if (!ids.holds<std::uint64_t>() || ids.read<std::uint64_t>() != node_ids) refuse("other recorded neurons");
+    const h5::dataset times = mapping.open_dataset("time");
+    // The stop time may differ: a resumed run may go on longer (or stop sooner) than the first.
+    const std::vector<double> time = times.holds<double>() ? times.read<double>() : std::vector<double>();
+    if (time.size() != 3 || time[0] != t_start_ms || time[2] != interval_ms) refuse("another start time or interval");
+  }
+
+  // Rank 0, with the file to itself: shrinks the data set to resume_row rows and sets the stop
+  // time to this run's. One process does it: HDF5 rewrites the cut chunk on every process that
+  // shrinks.
+  void drop_rows_not_kept(const std::string& population, std::uint64_t resume_row, double t_start_ms,
+                          double interval_ms) const {
+    h5::file partial = h5::file::open_read_write(partial_path);
+    {
+      h5::dataset rows = partial.open_dataset("/report/" + population + "/data");
+      const std::array<hsize_t, 2> kept{resume_row, n_columns};
+      if (rows.dims() != std::vector<hsize_t>(kept.begin(), kept.end())) rows.set_extent(kept);
+      h5::dataset times = partial.open_dataset("/report/" + population + "/mapping/time");
+      const std::array<double, 3> time{t_start_ms, t_start_ms + double(n_rows) * interval_ms, interval_ms};
+      const hsize_t start = 0;
+      const hsize_t count = time.size();
+      times.write(std::span<const double>(time), std::span<const hsize_t>(&start, 1),
+                  std::span<const hsize_t>(&count, 1));
+    }
+    partial.close();  // reports a failure to write the change, unlike the destructor
   }
 
   h5::file create_file(const std::string& population, const std::vector<std::uint64_t>& node_ids,
@@ -213,6 +338,9 @@ struct report_writer::impl {
     const std::array<hsize_t, 2> count{owned_rows, n_columns};
     data.write_collective(std::span<const float>(block), start, count);
     rows_written = window_end;
+    // HDF5 keeps the file's structure (the data set's extent, its chunk index) in memory until
+    // told: on disk, the .partial file of a run killed now holds what was flushed.
+    file.flush();
   }
 
   void close() {
@@ -241,6 +369,12 @@ report_writer::report_writer(const communicator& comm, std::filesystem::path pat
                              double t_start_ms, double interval_ms, std::uint64_t n_rows)
     : impl_(std::make_unique<impl>(comm, std::move(path), population, node_ids, variable, units, t_start_ms,
                                    interval_ms, n_rows)) {}
+
+report_writer::report_writer(const communicator& comm, std::filesystem::path path, std::string population,
+                             std::vector<std::uint64_t> node_ids, std::string variable, std::string units,
+                             double t_start_ms, double interval_ms, std::uint64_t n_rows, std::uint64_t resume_row)
+    : impl_(std::make_unique<impl>(comm, std::move(path), population, node_ids, variable, units, t_start_ms,
+                                   interval_ms, n_rows, resume_row)) {}
 
 // Without close() (an error path) the handles are closed and only the .partial file remains.
 report_writer::~report_writer() = default;

@@ -53,6 +53,31 @@ std::vector<std::size_t> order_by_gid(const std::vector<population_range>& popul
   return order;
 }
 
+// Rank 0, before a resumed run reopens its file: the file to continue, moved to `partial_path`.
+// The run was killed (only <path>.partial exists) or had finished (only <path>); when both
+// exist, the .partial file is the newer (a writer makes it before removing <path>).
+// `inspect` looks at the file before anything is moved; it throws io_error to refuse it.
+template <class Inspect>
+void prepare_resumed_file(const std::filesystem::path& final_path, const std::filesystem::path& partial_path,
+                          Inspect&& inspect) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const bool partial_exists = fs::exists(partial_path, error);
+  const bool final_exists = fs::exists(final_path, error);
+  if (!partial_exists && !final_exists)
+    throw io_error(final_path.string() + ": no spike file to resume (neither it nor " +
+                   partial_path.filename().string() + " exists)");
+  inspect(partial_exists ? partial_path : final_path);
+  if (partial_exists) {
+    if (final_exists) fs::remove(final_path, error);
+  } else {
+    fs::rename(final_path, partial_path, error);
+  }
+  if (error)
+    throw io_error(final_path.string() + ": cannot move the spike file to " + partial_path.filename().string() +
+                   " (" + error.message() + ")");
+}
+
 }  // namespace
 
 struct spike_writer::impl {
@@ -67,10 +92,10 @@ struct spike_writer::impl {
   std::vector<population_range> populations;      // in the caller's order: the order of groups
   std::vector<std::size_t> populations_by_gid;    // indices into populations, by first_gid
   double dt_ms;
+  std::vector<std::uint64_t> written;             // per population, on all ranks together
   // Declared before the datasets, so that they are closed before the file.
   h5::file file;
   std::vector<population_datasets> datasets;      // parallel to populations
-  std::vector<std::uint64_t> written;             // per population, on all ranks together
   std::vector<spike_event> buffered;
   std::int64_t flushed_up_to = std::numeric_limits<std::int64_t>::min();  // every spike before it is written
   bool closed = false;
@@ -83,8 +108,8 @@ struct spike_writer::impl {
         populations(std::move(populations_)),
         populations_by_gid(order_by_gid(populations)),
         dt_ms(dt_ms_),
-        file(create_file()),
-        written(populations.size(), 0) {
+        written(populations.size(), 0),
+        file(create_file()) {
     file.write_attribute("magic", sonata_magic);
     file.write_attribute("version", std::span<const std::uint32_t>(sonata_version));
     h5::group spikes_group = file.create_group("spikes");
@@ -110,9 +135,114 @@ struct spike_writer::impl {
     }
   }
 
+  // A resumed run: continues the existing file, without its spikes of steps >= resume_step.
+  impl(const communicator& comm_, std::filesystem::path path, std::vector<population_range> populations_,
+       double dt_ms_, std::int64_t resume_step)
+      : comm(comm_),
+        final_path(std::move(path)),
+        partial_path(final_path.string() + ".partial"),
+        populations(std::move(populations_)),
+        populations_by_gid(order_by_gid(populations)),
+        dt_ms(dt_ms_),
+        written(populations.size(), 0),
+        file(reopen_file(resume_step)),
+        flushed_up_to(resume_step) {
+    h5::group spikes_group = file.open_group("spikes");
+    for (const population_range& population : populations) {
+      h5::group group = spikes_group.open_group(population.name);
+      datasets.push_back({group.open_dataset("timestamps"), group.open_dataset("node_ids")});
+    }
+  }
+
   h5::file create_file() {
     validate(populations, dt_ms);
     return h5::file::create_parallel(partial_path, comm);
+  }
+
+  // Rank 0 checks the file, counts the spikes to keep (into `written`) and drops the others;
+  // then every rank opens it, or every rank throws the same io_error.
+  h5::file reopen_file(std::int64_t resume_step) {
+    validate(populations, dt_ms);
+    if (resume_step < 0) throw std::invalid_argument("spike_writer: negative resume step");
+    std::string problem;
+    if (comm.rank() == 0) {
+      try {
+        prepare_resumed_file(final_path, partial_path,
+                             [&](const std::filesystem::path& existing) { count_kept_spikes(existing, resume_step); });
+        drop_spikes_not_kept();
+      } catch (const std::exception& error) {
+        problem = error.what();
+      }
+    }
+    problem = comm.broadcast(problem);
+    if (!problem.empty()) throw io_error(problem);
+    comm.allreduce_sum(written);  // rank 0's counts to everyone (the others hold zeros)
+    return h5::file::open_read_write(partial_path, comm);
+  }
+
+  // Rank 0: checks that `existing` is this writer's layout and sets written[p] to the number of
+  // spikes of population p before resume_step (the file is sorted by time).
+  void count_kept_spikes(const std::filesystem::path& existing, std::int64_t resume_step) {
+    const std::string name = existing.string();
+    const auto refuse = [&](const std::string& problem) {
+      throw io_error(name + ": cannot resume writing spikes (" + problem + ")");
+    };
+    const h5::file old = h5::file::open_read_only(existing);
+    if (!old.has_attribute("magic") || !old.attribute_holds<std::uint32_t>("magic") ||
+        old.read_attribute<std::uint32_t>("magic") != std::vector<std::uint32_t>{sonata_magic})
+      refuse("not a SONATA file");
+    if (old.kind_of("spikes") != h5::member_kind::group) refuse("no group /spikes");
+    const h5::group spikes_group = old.open_group("spikes");
+    std::vector<std::string> expected_names;
+    for (const population_range& population : populations) expected_names.push_back(population.name);
+    std::sort(expected_names.begin(), expected_names.end());
+    if (spikes_group.member_names() != expected_names) refuse("other populations than this run's");
+
+    for (std::size_t p = 0; p < populations.size(); ++p) {
+      const h5::group group = spikes_group.open_group(populations[p].name);
+      if (group.kind_of("timestamps") != h5::member_kind::dataset || group.kind_of("node_ids") != h5::member_kind::dataset)
+        refuse("no timestamps or node_ids in " + group.path());
+      const h5::dataset timestamps = group.open_dataset("timestamps");
+      const h5::dataset node_ids = group.open_dataset("node_ids");
+      if (!timestamps.holds<double>() || !node_ids.holds<std::uint64_t>()) refuse("wrong types in " + group.path());
+      const std::vector<hsize_t> n_times = timestamps.dims();
+      const std::vector<hsize_t> n_ids = node_ids.dims();
+      if (n_times.size() != 1 || n_ids.size() != 1) refuse("datasets in " + group.path() + " not one-dimensional");
+      // The first spike of a step >= resume_step, by bisection: a few single reads, however
+      // long the file. Steps are compared as integers (a time is (step + 1) * dt). A run killed
+      // during a flush may have left one dataset longer than the other: only their common part
+      // counts, and the resumed run writes the rest again.
+      std::uint64_t low = 0;
+      std::uint64_t high = std::min(n_times[0], n_ids[0]);
+      while (low < high) {
+        const hsize_t middle = low + (high - low) / 2;
+        const hsize_t one = 1;
+        const double time = timestamps.read<double>(std::span<const hsize_t>(&middle, 1),
+                                                    std::span<const hsize_t>(&one, 1))[0];
+        const std::int64_t step = std::llround(time / dt_ms) - 1;
+        if (step < resume_step) low = middle + 1;
+        else high = middle;
+      }
+      written[p] = low;
+    }
+  }
+
+  // Rank 0, with the file to itself: shrinks every population's datasets to written[p]. One
+  // process does it: HDF5 rewrites the cut chunk (8 MiB here) on every process that shrinks.
+  void drop_spikes_not_kept() {
+    h5::file partial = h5::file::open_read_write(partial_path);
+    {
+      const h5::group spikes_group = partial.open_group("spikes");
+      for (std::size_t p = 0; p < populations.size(); ++p) {
+        const h5::group group = spikes_group.open_group(populations[p].name);
+        for (const char* name : {"timestamps", "node_ids"}) {
+          h5::dataset data = group.open_dataset(name);
+          const hsize_t kept = written[p];
+          if (data.dims() != std::vector<hsize_t>{kept}) data.set_extent(std::span<const hsize_t>(&kept, 1));
+        }
+      }
+    }
+    partial.close();  // reports a failure to write the change, unlike the destructor
   }
 
   // Index into populations of the one holding gid; populations.size() when none does.
@@ -225,6 +355,9 @@ struct spike_writer::impl {
                                        std::span<const hsize_t>(&start, 1), std::span<const hsize_t>(&count, 1));
       written[p] = new_size;
     }
+    // HDF5 keeps the file's structure (dataset extents, chunk index) in memory until told: on
+    // disk, the .partial file of a run killed now holds what was flushed, ready to resume.
+    file.flush();
   }
 
   void close() {
@@ -254,6 +387,10 @@ struct spike_writer::impl {
 spike_writer::spike_writer(const communicator& comm, std::filesystem::path path,
                            std::vector<population_range> populations, double dt_ms)
     : impl_(std::make_unique<impl>(comm, std::move(path), std::move(populations), dt_ms)) {}
+
+spike_writer::spike_writer(const communicator& comm, std::filesystem::path path,
+                           std::vector<population_range> populations, double dt_ms, std::int64_t resume_step)
+    : impl_(std::make_unique<impl>(comm, std::move(path), std::move(populations), dt_ms, resume_step)) {}
 
 // Without close() (an error path) the handles are closed and only the .partial file remains.
 spike_writer::~spike_writer() = default;

@@ -1,7 +1,8 @@
 // report_writer under mpirun -np 1, 2 and 4: every rank hands in the values of its own columns
 // (a decomposition-dependent share), rows in scrambled order and across several flushes; rank 0
 // then reads the file with the plain HDF5 API and compares every value with the canonical
-// content, which is the same for any number of ranks.
+// content, which is the same for any number of ranks. A run resumed from a checkpoint continues
+// the file of the stopped run and ends with the file of an unbroken run.
 #include "myelin/io/report_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "myelin/io/hdf5.hpp"  // io_error
 
 namespace myelin {
 namespace {
@@ -60,9 +63,9 @@ std::vector<std::uint32_t> my_columns(const communicator& comm, const std::vecto
 }
 
 // Appends rows [first, end) of this rank's columns: rows scrambled, each row in two appends with
-// the columns scrambled.
+// the columns scrambled. A non-zero `offset` makes the values wrong (stale rows of a stopped run).
 void append_rows(report_writer& writer, const communicator& comm, const std::vector<std::uint64_t>& node_ids,
-                 std::uint64_t first, std::uint64_t end) {
+                 std::uint64_t first, std::uint64_t end, float offset = 0.0f) {
   std::vector<std::uint64_t> rows(end - first);
   std::iota(rows.begin(), rows.end(), first);
   std::mt19937_64 scramble(std::uint64_t(comm.rank()) * 104729u + first);
@@ -71,7 +74,7 @@ void append_rows(report_writer& writer, const communicator& comm, const std::vec
     std::vector<std::uint32_t> columns = my_columns(comm, node_ids);
     std::shuffle(columns.begin(), columns.end(), scramble);
     std::vector<float> values;
-    for (const std::uint32_t column : columns) values.push_back(value_at(row, column));
+    for (const std::uint32_t column : columns) values.push_back(value_at(row, column) + offset);
     const std::size_t half = columns.size() / 2;
     writer.append(row, std::span<const std::uint32_t>(columns).subspan(0, half),
                   std::span<const float>(values).subspan(0, half));
@@ -286,6 +289,179 @@ TEST(ReportWriter, RefusesBadAppends) {
   writer.close();
   EXPECT_THROW(report_writer(comm, path, "L23E", {2, 1}, "v", "mV", t_start_ms, interval_ms, 4),
                std::invalid_argument);
+}
+
+// --- resuming after a restart ---
+
+constexpr float stale = 1000.0f;  // offset of the rows a stopped run wrote after its checkpoint
+
+// Rank 0: the data sets of both files are the same, exactly.
+void expect_same_data(const fs::path& resumed, const fs::path& unbroken, const std::string& population) {
+  const hid_t a = H5Fopen(resumed.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t b = H5Fopen(unbroken.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  std::vector<hsize_t> dims_a;
+  std::vector<hsize_t> dims_b;
+  const std::string data = "/report/" + population + "/data";
+  EXPECT_EQ(read_all<float>(a, data, H5T_NATIVE_FLOAT, dims_a), read_all<float>(b, data, H5T_NATIVE_FLOAT, dims_b));
+  EXPECT_EQ(dims_a, dims_b);
+  H5Fclose(a);
+  H5Fclose(b);
+}
+
+TEST(ReportWriter, ResumedRunContinuesTheClosedFileOfTheFirstRun) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "report-resume-closed.h5");
+  const fs::path unbroken = fresh_path(comm, "report-resume-closed-unbroken.h5");
+  const std::vector<std::uint64_t> node_ids{0, 3, 4, 9, 15, 16, 40};
+  const std::uint64_t n_rows = 121;
+  {
+    report_writer writer(comm, unbroken, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows);
+    append_rows(writer, comm, node_ids, 0, n_rows);
+    writer.close();
+  }
+  // The first run ended; rows from 60 on differ from what the resumed run computes.
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows);
+    append_rows(writer, comm, node_ids, 0, 60);
+    append_rows(writer, comm, node_ids, 60, n_rows, stale);
+    writer.close();
+  }
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows, 60);
+    comm.barrier();
+    EXPECT_FALSE(final_exists(path));
+    EXPECT_TRUE(partial_exists(path));
+    const std::uint32_t column = 0;
+    const float value = 1.0f;
+    EXPECT_THROW(writer.append(59, std::span<const std::uint32_t>(&column, 1), std::span<const float>(&value, 1)),
+                 std::logic_error);
+    append_rows(writer, comm, node_ids, 60, n_rows);
+    writer.close();
+  }
+  if (comm.rank() == 0) {
+    expect_canonical_report(path, "L23E", node_ids, n_rows);
+    expect_same_data(path, unbroken, "L23E");
+  }
+  comm.barrier();
+}
+
+TEST(ReportWriter, ResumedRunContinuesThePartialFileOfAKilledRun) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "report-resume-partial.h5");
+  const std::vector<std::uint64_t> node_ids{1, 2, 5, 8, 13};
+  const std::uint64_t n_rows = 121;
+  // Stopped without close() after flushing rows 0..99 (stale from 60 on).
+  {
+    report_writer writer(comm, path, "L4E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows);
+    append_rows(writer, comm, node_ids, 0, 60);
+    append_rows(writer, comm, node_ids, 60, 100, stale);
+    writer.flush(100);
+  }
+  // Resumed at 60 and stopped again after flushing rows 60..79: the file has exactly 80 rows.
+  {
+    report_writer writer(comm, path, "L4E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows, 60);
+    append_rows(writer, comm, node_ids, 60, 80);
+    writer.flush(80);
+  }
+  comm.barrier();
+  if (comm.rank() == 0) {
+    const hid_t file = H5Fopen((path.string() + ".partial").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    std::vector<hsize_t> dims;
+    const std::vector<float> data = read_all<float>(file, "/report/L4E/data", H5T_NATIVE_FLOAT, dims);
+    EXPECT_EQ(dims, (std::vector<hsize_t>{80, node_ids.size()}));
+    std::vector<float> expected;
+    for (std::uint64_t row = 0; row < 80; ++row)
+      for (std::uint32_t column = 0; column < node_ids.size(); ++column) expected.push_back(value_at(row, column));
+    EXPECT_EQ(data, expected);
+    H5Fclose(file);
+  }
+  comm.barrier();
+  // Resumed at 80 to the end.
+  {
+    report_writer writer(comm, path, "L4E", node_ids, "v", "mV", t_start_ms, interval_ms, n_rows, 80);
+    append_rows(writer, comm, node_ids, 80, n_rows);
+    writer.close();
+  }
+  if (comm.rank() == 0) expect_canonical_report(path, "L4E", node_ids, n_rows);
+  comm.barrier();
+}
+
+TEST(ReportWriter, ResumedRunMayGoOnLongerThanTheFirst) {
+  // The first run ends after 50 rows; restarted from its checkpoint at row 40, the run goes on to
+  // 90 rows: the file is the one of a 90-row run.
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "report-resume-longer.h5");
+  const std::vector<std::uint64_t> node_ids{0, 3, 4, 9, 15, 16, 40};
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, 50);
+    append_rows(writer, comm, node_ids, 0, 40);
+    append_rows(writer, comm, node_ids, 40, 50, stale);
+    writer.close();
+  }
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, 90, 40);
+    append_rows(writer, comm, node_ids, 40, 90);
+    writer.close();
+  }
+  if (comm.rank() == 0) expect_canonical_report(path, "L23E", node_ids, 90);
+  comm.barrier();
+}
+
+TEST(ReportWriter, ResumeRefusesMissingOrOtherReportsOnEveryRank) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "report-resume-refused.h5");
+  const std::vector<std::uint64_t> node_ids{1, 2, 5};
+  const auto message_of = [&](auto&& make) {
+    try {
+      make();
+    } catch (const io_error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no io_error");
+  };
+  const auto resume = [&](const std::vector<std::uint64_t>& ids, const std::string& variable, std::uint64_t n_rows,
+                          std::uint64_t resume_row) {
+    report_writer(comm, path, "L23E", ids, variable, "mV", t_start_ms, interval_ms, n_rows, resume_row);
+  };
+  std::string message = message_of([&] { resume(node_ids, "v", 10, 5); });
+  EXPECT_NE(message.find(path.string() + ": no report file to resume"), std::string::npos) << message;
+  EXPECT_EQ(comm.broadcast(message), message);
+
+  // A stopped run that flushed 4 of 10 rows.
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, 10);
+    append_rows(writer, comm, node_ids, 0, 4);
+    writer.flush(4);
+  }
+  message = message_of([&] { resume(node_ids, "v", 10, 5); });
+  EXPECT_NE(message.find("it has 4 rows, the resumed run starts at row 5"), std::string::npos) << message;
+  EXPECT_EQ(comm.broadcast(message), message);
+  message = message_of([&] { resume({1, 2, 6}, "v", 10, 2); });
+  EXPECT_NE(message.find("other recorded neurons"), std::string::npos) << message;
+  message = message_of([&] { resume(node_ids, "w", 10, 2); });
+  EXPECT_NE(message.find("another variable"), std::string::npos) << message;
+  message = message_of([&] {
+    report_writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms + interval_ms, interval_ms, 10, 2);
+  });
+  EXPECT_NE(message.find("another start time or interval"), std::string::npos) << message;
+  message = message_of([&] {
+    report_writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms * 2, 10, 2);
+  });
+  EXPECT_NE(message.find("another start time or interval"), std::string::npos) << message;
+  EXPECT_THROW(resume(node_ids, "v", 10, 11), std::out_of_range);
+  comm.barrier();
+  EXPECT_TRUE(partial_exists(path)) << "a refused file must stay where it was";
+  // Resuming at the rows that are there works.
+  {
+    report_writer writer(comm, path, "L23E", node_ids, "v", "mV", t_start_ms, interval_ms, 10, 4);
+    append_rows(writer, comm, node_ids, 4, 10);
+    writer.close();
+  }
+  if (comm.rank() == 0) expect_canonical_report(path, "L23E", node_ids, 10);
+  comm.barrier();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // spike_writer under mpirun -np 1, 2 and 4: every rank hands in a decomposition-dependent share
 // of one fixed spike set, in scrambled order and across several flushes; rank 0 then reads the
 // file with the plain HDF5 API (independent of myelin's wrappers) and compares every value with
-// the canonical content, which is the same for any number of ranks.
+// the canonical content, which is the same for any number of ranks. A run resumed from a
+// checkpoint continues the file of the stopped run and ends with the file of an unbroken run.
 #include "myelin/io/spike_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "myelin/io/hdf5.hpp"  // io_error
 
 namespace myelin {
 namespace {
@@ -350,6 +353,160 @@ TEST(SpikeWriter, RefusesOverlappingPopulations) {
   EXPECT_THROW(spike_writer(comm, path, {{"a", 0, 10}}, 0.0), std::invalid_argument);
   comm.barrier();
   EXPECT_FALSE(partial_exists(path));  // refused before any file was made
+}
+
+// --- resuming after a restart ---
+
+// Spikes that a stopped run wrote after its checkpoint but the resumed run does not produce again
+// (it continues from the checkpoint): the resumed file must not keep them.
+std::vector<spike_event> stale_spikes(const communicator& comm, std::int64_t first, std::int64_t end) {
+  std::vector<spike_event> spikes;
+  if (comm.rank() == 0)
+    for (std::int64_t step = first; step < end; ++step) spikes.push_back({std::uint64_t(step * 7 % 80), step});
+  return spikes;
+}
+
+// Rank 0: both files hold the same spikes, exactly.
+void expect_same_spike_files(const fs::path& resumed, const fs::path& unbroken) {
+  const hid_t a = H5Fopen(resumed.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t b = H5Fopen(unbroken.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  for (const population_range& population : test_populations()) {
+    SCOPED_TRACE(population.name);
+    const std::string group_path = "/spikes/" + population.name;
+    EXPECT_EQ(read_1d<double>(a, group_path + "/timestamps", H5T_NATIVE_DOUBLE),
+              read_1d<double>(b, group_path + "/timestamps", H5T_NATIVE_DOUBLE));
+    EXPECT_EQ(read_1d<std::uint64_t>(a, group_path + "/node_ids", H5T_NATIVE_UINT64),
+              read_1d<std::uint64_t>(b, group_path + "/node_ids", H5T_NATIVE_UINT64));
+  }
+  H5Fclose(a);
+  H5Fclose(b);
+}
+
+// The file of a run that was never stopped, for comparison.
+void write_unbroken(const communicator& comm, const fs::path& path, const std::vector<spike_event>& spikes,
+                    std::int64_t steps) {
+  spike_writer writer(comm, path, test_populations(), dt_ms);
+  append_in_pieces(writer, my_share(comm, spikes, 0, steps));
+  writer.close();
+}
+
+TEST(SpikeWriter, ResumedRunContinuesTheClosedFileOfTheFirstRun) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "spikes-resume-closed.h5");
+  const fs::path unbroken = fresh_path(comm, "spikes-resume-closed-unbroken.h5");
+  const std::int64_t steps = 121;
+  const std::vector<spike_event> spikes = global_spikes(steps);
+  write_unbroken(comm, unbroken, spikes, steps);
+
+  // The first run wrote steps 0..99 (and spikes the resumed run will not make again) and closed.
+  {
+    spike_writer writer(comm, path, test_populations(), dt_ms);
+    append_in_pieces(writer, my_share(comm, spikes, 0, 100));
+    writer.append(stale_spikes(comm, 60, 100));
+    writer.flush(50);
+    writer.close();
+  }
+  // Restarted from its checkpoint at step 60.
+  {
+    spike_writer writer(comm, path, test_populations(), dt_ms, 60);
+    comm.barrier();
+    EXPECT_FALSE(final_exists(path)) << "the file under the final name while the run goes on";
+    EXPECT_TRUE(partial_exists(path));
+    EXPECT_EQ(writer.spikes_written(), count_before(spikes, 60));
+    const std::vector<spike_event> before_resume{{5, 59}};
+    EXPECT_THROW(writer.append(before_resume), std::logic_error);
+    append_in_pieces(writer, my_share(comm, spikes, 60, 90));
+    writer.flush(80);
+    append_in_pieces(writer, my_share(comm, spikes, 90, steps));
+    writer.close();
+    EXPECT_EQ(writer.spikes_written(), spikes.size());
+  }
+  if (comm.rank() == 0) {
+    expect_canonical_file(path, spikes);
+    expect_same_spike_files(path, unbroken);
+  }
+  comm.barrier();
+}
+
+TEST(SpikeWriter, ResumedRunContinuesThePartialFileOfAKilledRun) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "spikes-resume-partial.h5");
+  const fs::path unbroken = fresh_path(comm, "spikes-resume-partial-unbroken.h5");
+  const std::int64_t steps = 121;
+  const std::vector<spike_event> spikes = global_spikes(steps);
+  write_unbroken(comm, unbroken, spikes, steps);
+
+  // Stopped without close() after flushing steps 0..99: only the .partial file.
+  {
+    spike_writer writer(comm, path, test_populations(), dt_ms);
+    append_in_pieces(writer, my_share(comm, spikes, 0, 100));
+    writer.append(stale_spikes(comm, 60, 100));
+    writer.flush(100);
+  }
+  // An older run's complete file under the final name: the .partial file is the newer one.
+  if (comm.rank() == 0) std::ofstream(path) << "an older run's file\n";
+  comm.barrier();
+  // Resumed at 60, stopped again after flushing steps 60..89 (and stale ones after 75).
+  {
+    spike_writer writer(comm, path, test_populations(), dt_ms, 60);
+    comm.barrier();
+    EXPECT_FALSE(final_exists(path));
+    EXPECT_EQ(writer.spikes_written(), count_before(spikes, 60));
+    append_in_pieces(writer, my_share(comm, spikes, 60, 90));
+    writer.append(stale_spikes(comm, 75, 90));
+    writer.flush(90);
+  }
+  // Resumed at 75 to the end.
+  {
+    spike_writer writer(comm, path, test_populations(), dt_ms, 75);
+    EXPECT_EQ(writer.spikes_written(), count_before(spikes, 75));
+    append_in_pieces(writer, my_share(comm, spikes, 75, steps));
+    writer.close();
+  }
+  if (comm.rank() == 0) {
+    expect_canonical_file(path, spikes);
+    expect_same_spike_files(path, unbroken);
+  }
+  comm.barrier();
+}
+
+TEST(SpikeWriter, ResumeRefusesMissingOrForeignFilesOnEveryRank) {
+  const communicator comm;
+  const fs::path path = fresh_path(comm, "spikes-resume-missing.h5");
+  const auto message_of = [&](auto&& make) {
+    try {
+      make();
+    } catch (const io_error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no io_error");
+  };
+  std::string message = message_of([&] { spike_writer(comm, path, test_populations(), dt_ms, 60); });
+  EXPECT_NE(message.find(path.string() + ": no spike file to resume"), std::string::npos) << message;
+  EXPECT_EQ(comm.broadcast(message), message);
+
+  // Another run's populations.
+  { spike_writer(comm, path, {{"L23E", 0, 80}}, dt_ms).close(); }
+  message = message_of([&] { spike_writer(comm, path, test_populations(), dt_ms, 60); });
+  EXPECT_NE(message.find("other populations"), std::string::npos) << message;
+  EXPECT_EQ(comm.broadcast(message), message);
+  comm.barrier();
+  EXPECT_TRUE(final_exists(path)) << "a refused file must stay where it was";
+  comm.barrier();  // every rank has looked before rank 0 replaces the file
+
+  // Not HDF5 at all.
+  if (comm.rank() == 0) {
+    fs::remove(path);
+    std::ofstream(path.string() + ".partial") << "not a spike file\n";
+  }
+  comm.barrier();
+  message = message_of([&] { spike_writer(comm, path, test_populations(), dt_ms, 60); });
+  EXPECT_NE(message.find(path.string() + ".partial"), std::string::npos) << message;
+  EXPECT_EQ(comm.broadcast(message), message);
+
+  EXPECT_THROW(spike_writer(comm, path, test_populations(), dt_ms, -1), std::invalid_argument);
 }
 
 }  // namespace

@@ -14,7 +14,10 @@
 //     sorted by (step, gid): the input still on its way to targets
 //   /counters/<name>                          uint64 [ranks] per-rank tallies so far (informative)
 // Writes go to "<path>.tmp"; commit() flushes, fsyncs and renames it over <path>, so a kill at any
-// moment leaves the previous checkpoint intact.
+// moment leaves the previous checkpoint intact. The file uses HDF5's 1.10 format, whose metadata
+// carry checksums (damage to its structure is found on reading; HDF5 1.8 cannot read it). Each
+// rank writes and reads one contiguous block of every dataset; values travel between the ranks'
+// own (round-robin) shares and these blocks by all-to-all.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +45,8 @@ struct checkpoint_header {
   std::uint64_t seed = 0;
   std::string fingerprint;
   std::string network;
+  // The decomposition that wrote the file (informative). The writer stores its communicator's
+  // size as ranks, whatever this says: the counters have one element per writing rank.
   int ranks = 1, threads = 1;
 };
 
@@ -54,7 +59,12 @@ struct node_values {
 
 class checkpoint_writer {
  public:
-  // Collective. Creates "<path>.tmp" (replacing a stale one).
+  // Collective. Creates "<path>.tmp" (replacing a stale one). Throws std::invalid_argument for a
+  // bad header (negative step, dt not positive, threads < 1), io_error when the file cannot be made.
+  // Every write below is collective with the same population, variable, n and name on every rank;
+  // a mistake (ids not sorted or outside [0, n), a node given by no rank or by two, a name written
+  // twice) throws std::invalid_argument on every rank, and a write after commit() std::logic_error.
+  // Population, variable and counter names are single HDF5 link names (no '/').
   checkpoint_writer(const communicator& comm, std::filesystem::path path, const checkpoint_header& header);
   ~checkpoint_writer();  // without commit(): removes the .tmp file, leaves <path> untouched
   checkpoint_writer(const checkpoint_writer&) = delete;
@@ -68,7 +78,8 @@ class checkpoint_writer {
   void write_spikes_in_flight(std::span<const std::uint64_t> gids, std::span<const std::int64_t> steps);
   // Collective: one value per rank.
   void write_counter(const std::string& name, std::uint64_t local_value);
-  // Collective: flush, close, fsync, rename to <path>.
+  // Collective: flush, close, fsync, rename to <path>, fsync its directory. A second call does
+  // nothing; io_error on every rank when the file cannot be made durable or renamed.
   void commit();
 
  private:
@@ -79,15 +90,19 @@ class checkpoint_writer {
 class checkpoint_reader {
  public:
   // Collective. Opens and validates (magic, version, every expected group and attribute present
-  // and of the right type); throws checkpoint_error otherwise.
+  // and of the right type); throws checkpoint_error otherwise. Rank 0 validates and tells the
+  // others, so on a bad file every rank throws the same error before any collective read.
   checkpoint_reader(const communicator& comm, std::filesystem::path path);
   ~checkpoint_reader();
 
   const checkpoint_header& header() const;
-  std::vector<std::string> populations() const;
-  std::vector<std::string> state_variables(const std::string& population) const;
+  std::vector<std::string> populations() const;  // in name order
+  // Both throw checkpoint_error for a population not in the file.
+  std::vector<std::string> state_variables(const std::string& population) const;  // without refractory_steps
+  std::uint64_t population_size(const std::string& population) const;
   // Collective: the values of the given node ids (sorted) of a population variable; throws
-  // checkpoint_error if the population or variable is missing or has another size than n.
+  // checkpoint_error if the population or variable is missing or has another size than n, and
+  // std::invalid_argument (on every rank) for ids not strictly increasing or not below n.
   std::vector<double> read_state(const std::string& population, std::uint64_t n, const std::string& variable,
                                  std::span<const std::uint64_t> node_ids) const;
   std::vector<std::int32_t> read_refractory(const std::string& population, std::uint64_t n,
@@ -102,8 +117,13 @@ class checkpoint_reader {
   std::unique_ptr<impl> impl_;
 };
 
-// Keeps the newest `keep` files named "checkpoint-<step>.h5" in `dir` (deletes older ones) and
-// points "latest.h5" (a symlink) at the newest. Rank 0 only.
+// "checkpoint-<step>.h5" with the step zero-padded to 12 digits, so that names sort by step.
+std::string checkpoint_file_name(std::int64_t step);
+
+// Keeps the newest `keep` (>= 1) files named "checkpoint-<step>.h5" in `dir` (deletes older ones)
+// and points "latest.h5" (a relative symlink) at the newest, replacing it atomically before
+// anything is deleted. Rank 0 only. io_error on a file system failure, or when latest.h5 exists
+// and is not a symlink.
 void rotate_checkpoints(const std::filesystem::path& dir, int keep);
 
 }  // namespace myelin

@@ -99,6 +99,8 @@ class property_list {
   static property_list group_creation(const std::string& file_path);
   // Collective MPI-IO transfer: every process of the file's communicator takes part.
   static property_list collective_transfer(const std::string& file_path);
+  // Dataset access without HDF5's chunk cache (see location::open_dataset).
+  static property_list dataset_access_without_chunk_cache(const std::string& file_path);
 
   hid_t id() const noexcept { return handle_.id(); }
 
@@ -141,6 +143,13 @@ class object {
   void close();
 
   bool has_attribute(std::string_view name) const;
+  // Whether the attribute's stored element type is T's (same class, size, sign and byte order).
+  template <element T>
+  bool attribute_holds(std::string_view name) const {
+    return attribute_type_equals(name, memory_type<T>());
+  }
+  // Whether the attribute is a string (fixed or variable length).
+  bool attribute_is_string(std::string_view name) const;
   // Attributes are metadata: in a parallel file every process writes the same value.
   template <element T>
   void write_attribute(std::string_view name, T value) {
@@ -183,6 +192,7 @@ class object {
                            const void* data);
   std::size_t attribute_size(std::string_view name) const;
   void read_attribute_raw(std::string_view name, hid_t mem_type, void* data) const;
+  bool attribute_type_equals(std::string_view name, hid_t mem_type) const;
 };
 
 class dataset : public object {
@@ -206,7 +216,21 @@ class dataset : public object {
   // values and a zero count, and selects nothing.
   template <element T>
   void write_collective(std::span<const T> values, std::span<const hsize_t> start, std::span<const hsize_t> count) {
-    write_raw(memory_type<T>(), values.data(), values.size(), start, count);
+    write_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/true);
+  }
+  // Local (a file without MPI-IO): writes values to the block [start, start + count).
+  template <element T>
+  void write(std::span<const T> values, std::span<const hsize_t> start, std::span<const hsize_t> count) {
+    write_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/false);
+  }
+
+  // Collective: the block [start, start + count), row-major; every process of the file's
+  // communicator calls it (with its own block, possibly empty).
+  template <element T>
+  std::vector<T> read_collective(std::span<const hsize_t> start, std::span<const hsize_t> count) const {
+    std::vector<T> values(element_count(count));
+    read_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/true);
+    return values;
   }
 
   // Local: the whole dataset, row-major.
@@ -220,7 +244,7 @@ class dataset : public object {
   template <element T>
   std::vector<T> read(std::span<const hsize_t> start, std::span<const hsize_t> count) const {
     std::vector<T> values(element_count(count));
-    read_raw(memory_type<T>(), values.data(), values.size(), start, count);
+    read_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/false);
     return values;
   }
 
@@ -228,16 +252,24 @@ class dataset : public object {
   static std::size_t element_count(std::span<const hsize_t> count);
   bool stored_type_equals(hid_t mem_type) const;
   void write_raw(hid_t mem_type, const void* data, std::size_t n, std::span<const hsize_t> start,
-                 std::span<const hsize_t> count);
+                 std::span<const hsize_t> count, bool collective);
   void read_raw(hid_t mem_type, void* data, std::size_t n, std::span<const hsize_t> start,
-                std::span<const hsize_t> count) const;
+                std::span<const hsize_t> count, bool collective) const;
 };
 
 class group;
 
+// What a name in a file or group refers to.
+enum class member_kind { missing, group, dataset, other };
+
 // A file or a group: holds groups and datasets. Names are relative (or absolute from the root).
 class location : public object {
  public:
+  // The names of the direct members, in name order.
+  std::vector<std::string> member_names() const;
+  // What `name` (a direct member) is; missing when there is no such link.
+  member_kind kind_of(std::string_view name) const;
+
   // Collective in a parallel file (as is every creation).
   group create_group(std::string_view name);
   group open_group(std::string_view name) const;
@@ -255,6 +287,10 @@ class location : public object {
   dataset create_fixed_dataset(std::string_view name, std::span<const hsize_t> dims) {
     return create_dataset_raw(name, file_type<T>(), dims, /*extendible=*/false, {});
   }
+  // Datasets are created and opened without a chunk cache: collective writes bypass it, so a
+  // cached chunk can only be stale, and H5Dset_extent, when it shrinks a dataset, would keep the
+  // cut edge chunk there and write it back over later writes. Unfiltered chunks are read and
+  // written directly, which the wrappers' large blocks and small random reads both suit.
   dataset open_dataset(std::string_view name) const;
 
  protected:
@@ -271,10 +307,23 @@ class group : public location {
       : location(std::move(owned), std::move(file_path), std::move(path)) {}
 };
 
+// On-disk format of a new file. `compatible`: the oldest format that holds the content (read by
+// every HDF5 since 1.8, what SONATA readers expect). `checksummed`: the 1.10 format, whose
+// metadata carry checksums, so that damage to the file's structure is found on reading.
+enum class file_format { compatible, checksummed };
+
+// Whether `path` is an HDF5 file (has HDF5's signature); false for a missing or unreadable file.
+bool is_hdf5_file(const std::filesystem::path& path);
+
 class file : public location {
  public:
   // Collective: creates (or truncates) `path` for parallel writing by the communicator's processes.
-  static file create_parallel(const std::filesystem::path& path, const communicator& comm);
+  static file create_parallel(const std::filesystem::path& path, const communicator& comm,
+                              file_format format = file_format::compatible);
+  // Collective: opens an existing file for parallel reading and writing.
+  static file open_read_write(const std::filesystem::path& path, const communicator& comm);
+  // Local: opens an existing file for reading and writing, without MPI-IO.
+  static file open_read_write(const std::filesystem::path& path);
   // Local: opens an existing file read-only, without MPI-IO.
   static file open_read_only(const std::filesystem::path& path);
   // Collective: opens an existing file read-only for the communicator's processes.
@@ -283,6 +332,10 @@ class file : public location {
   // Closes now and reports failures (the destructor closes silently). Collective in a parallel
   // file. Every group and dataset of the file must be closed first.
   void close();
+  // Collective in a parallel file: writes HDF5's cached metadata and asks the storage to make
+  // every process's writes durable (MPI_File_sync), so that the file on disk is whole as of now
+  // even if the run is killed before close().
+  void flush();
 
  private:
   file(handle owned, std::string file_path) : location(std::move(owned), std::move(file_path), "/") {}

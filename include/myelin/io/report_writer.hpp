@@ -28,6 +28,16 @@ class report_writer {
   report_writer(const communicator& comm, std::filesystem::path path, std::string population,
                 std::vector<std::uint64_t> node_ids, std::string variable, std::string units,
                 double t_start_ms, double interval_ms, std::uint64_t n_rows);
+  // Collective. Resumes a run restarted from a checkpoint whose first row still to write is
+  // `resume_row`: continues the stopped run's file (`path` + ".partial" if it exists, else
+  // `path`, moved to .partial) and drops its rows >= resume_row. n_rows may differ from the
+  // first run's (a run continued to a later end): mapping/time gets this run's stop time.
+  // Throws io_error (on every rank, naming the file) when neither file exists, or it is not this
+  // report (population, columns, variable, units, start time, interval) or has fewer than
+  // resume_row rows; std::out_of_range when resume_row > n_rows.
+  report_writer(const communicator& comm, std::filesystem::path path, std::string population,
+                std::vector<std::uint64_t> node_ids, std::string variable, std::string units,
+                double t_start_ms, double interval_ms, std::uint64_t n_rows, std::uint64_t resume_row);
   ~report_writer();
   report_writer(const report_writer&) = delete;
   report_writer& operator=(const report_writer&) = delete;
@@ -37,7 +47,8 @@ class report_writer {
   // already written.
   void append(std::uint64_t row, std::span<const std::uint32_t> columns, std::span<const float> values);
   // Collective: writes all rows < up_to_row, which must be complete: a value missing or given
-  // twice throws std::logic_error on every rank.
+  // twice throws std::logic_error on every rank. When rows were written, HDF5's metadata go to
+  // disk too (H5Fflush), so that a run killed afterwards leaves a .partial file to resume.
   void flush(std::uint64_t up_to_row);
   // Collective: flush all, rename.
   void close();

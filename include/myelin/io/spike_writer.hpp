@@ -41,6 +41,15 @@ class spike_writer {
   // path), it leaves only the .partial file.
   spike_writer(const communicator& comm, std::filesystem::path path, std::vector<population_range> populations,
                double dt_ms);
+  // Collective. Resumes a run restarted from a checkpoint at `resume_step`: continues the file
+  // of the run that was stopped (`path` + ".partial" if it exists, else `path`, moved to
+  // .partial) and drops its spikes of steps >= resume_step (written after that checkpoint), so
+  // that with what the resumed run appends every spike is in the file once. Steps are
+  // recovered from the times as llround(t / dt) - 1: dt must be the earlier run's. Throws
+  // io_error (on every rank, naming the file) when neither file exists or it is not a spike
+  // file of these populations; spikes of steps < resume_step are refused by append().
+  spike_writer(const communicator& comm, std::filesystem::path path, std::vector<population_range> populations,
+               double dt_ms, std::int64_t resume_step);
   ~spike_writer();
   spike_writer(const spike_writer&) = delete;
   spike_writer& operator=(const spike_writer&) = delete;
@@ -49,7 +58,8 @@ class spike_writer {
   // in no population and std::logic_error for a step already flushed (it would break the order).
   void append(std::span<const spike_event> spikes);
   // Collective: writes every spike appended so far (on all ranks) whose step is < `up_to_step`.
-  // Spikes of later steps stay buffered.
+  // Spikes of later steps stay buffered. When something was written, HDF5's metadata go to disk
+  // too (H5Fflush), so that a run killed afterwards leaves a .partial file that can be resumed.
   void flush(std::int64_t up_to_step);
   // Collective: flushes everything and renames the file to its final name.
   void close();
