@@ -50,7 +50,7 @@ namespace {
 // order, so results match NEST's bit for bit (without FMA contraction).
 template <bool has_stim>
 void advance(std::size_t n, const iaf_psc_alpha_block::propagators pr, const iaf_psc_alpha_block::parameters pa,
-             const std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
+             std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict I_ex, double* __restrict dI_ex, double* __restrict I_in,
              double* __restrict dI_in, std::int32_t* __restrict refractory, std::uint8_t* __restrict fired) {
   const double one = opaque_value(1.0);
@@ -69,6 +69,8 @@ void advance(std::size_t n, const iaf_psc_alpha_block::propagators pr, const iaf
     dI_ex[i] = dI_ex[i] * pr.P11_ex + pr.dI_per_pA_ex * (exact_to_double(input[2 * i]) * quantum);
     I_in[i] = pr.P21_in * dI_in[i] + pr.P11_in * I_in[i];
     dI_in[i] = dI_in[i] * pr.P11_in + pr.dI_per_pA_in * (exact_to_double(input[2 * i + 1]) * quantum);
+    input[2 * i] = 0;
+    input[2 * i + 1] = 0;
 
     const bool spikes = V_next >= pa.V_th_rel_mV;
     const std::int32_t spiked = std::int32_t(spikes ? one : 0.0);  // 0 or 1, see opaque_value()
@@ -80,7 +82,7 @@ void advance(std::size_t n, const iaf_psc_alpha_block::propagators pr, const iaf
 
 }  // namespace
 
-void iaf_psc_alpha_block::update(const std::int64_t* input, double quantum, const double* i_stim_pA,
+void iaf_psc_alpha_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
                                  std::vector<std::uint32_t>& spiked) {
   auto* const advance_step = i_stim_pA != nullptr ? &advance<true> : &advance<false>;
   advance_step(size(), propagators_, parameters_, input, quantum, i_stim_pA, state_.V_m_rel_mV.data(),

@@ -41,7 +41,7 @@ namespace {
 template <bool has_stim, bool keeps_refractory_input>
 void advance(std::size_t n, double P33, double P30, std::int32_t refractory_counts,
              const double* __restrict refractory_input_decay, const iaf_psc_delta_block::parameters pa,
-             const std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
+             std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict buffered_input, std::int32_t* __restrict refractory,
              std::uint8_t* __restrict fired) {
   const double one = opaque_value(1.0);
@@ -50,6 +50,8 @@ void advance(std::size_t n, double P33, double P30, std::int32_t refractory_coun
     // Excitatory and inhibitory jumps are summed in fixed point: one rounding, as exact as the
     // fixed-point weights themselves.
     const double jump_mV = exact_to_double(input[2 * i] + input[2 * i + 1]) * quantum;
+    input[2 * i] = 0;
+    input[2 * i + 1] = 0;
     const std::int32_t refractory_left = refractory[i];
     const bool is_refractory = refractory_left != 0;
 
@@ -79,7 +81,7 @@ void advance(std::size_t n, double P33, double P30, std::int32_t refractory_coun
 
 }  // namespace
 
-void iaf_psc_delta_block::update(const std::int64_t* input, double quantum, const double* i_stim_pA,
+void iaf_psc_delta_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
                                  std::vector<std::uint32_t>& spiked) {
   const bool has_stim = i_stim_pA != nullptr;
   auto* const advance_step = parameters_.refractory_input ? (has_stim ? &advance<true, true> : &advance<false, true>)

@@ -38,7 +38,7 @@ namespace {
 // contraction).
 template <bool has_stim>
 void advance(std::size_t n, const iaf_psc_exp_block::propagators pr, const iaf_psc_exp_block::parameters pa,
-             const std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
+             std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict I_ex, double* __restrict I_in,
              std::int32_t* __restrict refractory, std::uint8_t* __restrict fired) {
   const double one = opaque_value(1.0);
@@ -53,6 +53,8 @@ void advance(std::size_t n, const iaf_psc_exp_block::propagators pr, const iaf_p
     // have an immediate effect on the state of the neuron").
     I_ex[i] = I_ex[i] * pr.P11_ex + exact_to_double(input[2 * i]) * quantum;
     I_in[i] = I_in[i] * pr.P11_in + exact_to_double(input[2 * i + 1]) * quantum;
+    input[2 * i] = 0;
+    input[2 * i + 1] = 0;
 
     const bool spikes = V_next >= pa.V_th_rel_mV;
     const std::int32_t spiked = std::int32_t(spikes ? one : 0.0);  // 0 or 1, see opaque_value()
@@ -64,7 +66,7 @@ void advance(std::size_t n, const iaf_psc_exp_block::propagators pr, const iaf_p
 
 }  // namespace
 
-void iaf_psc_exp_block::update(const std::int64_t* input, double quantum, const double* i_stim_pA,
+void iaf_psc_exp_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
                                std::vector<std::uint32_t>& spiked) {
   auto* const advance_step = i_stim_pA != nullptr ? &advance<true> : &advance<false>;
   advance_step(size(), propagators_, parameters_, input, quantum, i_stim_pA, state_.V_m_rel_mV.data(),

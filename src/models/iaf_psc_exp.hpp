@@ -42,7 +42,7 @@ class iaf_psc_exp_block final : public neuron_block {
 
   std::size_t size() const override { return state_.V_m_rel_mV.size(); }
   neuron_model model() const override { return neuron_model::iaf_psc_exp; }
-  void update(const std::int64_t* input, double quantum, const double* i_stim_pA,
+  void update(std::int64_t* input, double quantum, const double* i_stim_pA,
               std::vector<std::uint32_t>& spiked) override;
   std::vector<std::string> state_names() const override;
   double get(const std::string& name, std::size_t i) const override;

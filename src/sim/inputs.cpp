@@ -46,7 +46,7 @@ thread_inputs::thread_inputs(const network_spec& net, const network_layout& layo
       case input_kind::poisson: {
         const double mean = double(in.indegree) * in.rate_hz * dt * 1e-3;
         poisson_source src{std::uint32_t(i), start, stop, scale.to_units(in.weight), in.weight < 0 ? 1 : 0,
-                           poisson_table(mean), {}, {}, {}};
+                           poisson_table(mean), {}, {}, {}, -1};
         for_each_local_target(in, layout, part, vp, pop, [&](std::uint32_t l, std::uint64_t gid) {
           src.local.push_back(l);
           src.gid.push_back(gid);
@@ -80,6 +80,32 @@ thread_inputs::thread_inputs(const network_spec& net, const network_layout& layo
   std::stable_sort(dc_events_.begin(), dc_events_.end(), by_step);
 }
 
+// Draws the uniforms of steps 4 quad .. 4 quad + 3 for every neuron of the source, 16 neurons at
+// a time (vectorized Philox); words are stored by step lane, then neuron.
+void thread_inputs::refill_words(poisson_source& src, std::uint64_t quad, std::array<std::uint32_t, 2> key) {
+  constexpr std::size_t lanes = 16;
+  const std::size_t n = src.local.size();
+  const std::uint32_t hi = (src.input_index << 24) | std::uint32_t((quad >> 32) & 0xffffff);
+  alignas(64) std::uint32_t c0[lanes], c1[lanes], c2[lanes], c3[lanes];
+  for (std::size_t first = 0; first < n; first += lanes) {
+    const std::size_t count = std::min(lanes, n - first);
+    for (std::size_t k = 0; k < lanes; ++k) {
+      const std::uint64_t gid = src.gid[first + std::min(k, count - 1)];
+      c0[k] = std::uint32_t(quad);
+      c1[k] = hi;
+      c2[k] = std::uint32_t(gid);
+      c3[k] = std::uint32_t(gid >> 32);
+    }
+    philox4x32_10_lanes<lanes>(c0, c1, c2, c3, key);
+    for (std::size_t k = 0; k < count; ++k) {
+      src.words[0 * n + first + k] = c0[k];
+      src.words[1 * n + first + k] = c1[k];
+      src.words[2 * n + first + k] = c2[k];
+      src.words[3 * n + first + k] = c3[k];
+    }
+  }
+}
+
 std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, double* i_stim_pA) {
   while (next_dc_ < dc_events_.size() && dc_events_[next_dc_].step <= step) {
     const timed_event& e = dc_events_[next_dc_++];
@@ -97,18 +123,15 @@ std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, doubl
   for (poisson_source& src : poisson_) {
     if (step < src.start_step || step >= src.stop_step) continue;
     const std::size_t n = src.local.size();
-    if (lane == 0 || step == src.start_step) {
-      const std::uint32_t hi = (src.input_index << 24) | std::uint32_t((quad >> 32) & 0xffffff);
-      for (std::size_t k = 0; k < n; ++k) {
-        const auto block = philox4x32_10({std::uint32_t(quad), hi, std::uint32_t(src.gid[k]),
-                                          std::uint32_t(src.gid[k] >> 32)}, key);
-        for (int w = 0; w < 4; ++w) src.words[4 * k + std::size_t(w)] = block[std::size_t(w)];
-      }
+    if (src.words_quad != std::int64_t(quad)) {
+      src.words_quad = std::int64_t(quad);
+      refill_words(src, quad, key);
     }
     const std::int64_t w = src.weight_units;
     const int channel = src.channel;
+    const std::uint32_t* words = src.words.data() + lane * n;
     for (std::size_t k = 0; k < n; ++k) {
-      const std::uint32_t count = src.table.sample(src.words[4 * k + lane]);
+      const std::uint32_t count = src.table.sample(words[k]);
       input[2 * std::size_t(src.local[k]) + std::size_t(channel)] += std::int64_t(count) * w;
       events += count;
     }

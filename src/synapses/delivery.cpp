@@ -4,13 +4,17 @@ namespace myelin {
 
 arrival_queue::arrival_queue(const synapse_table& table) : table_(table), pending_(table.blocks.size()) {}
 
-void arrival_queue::enqueue(std::uint64_t source_gid, std::int64_t emitted_step) {
+void arrival_queue::enqueue(std::uint64_t source_gid, std::int64_t emitted_step, std::int64_t from_step) {
   for (std::size_t b = 0; b < table_.blocks.size(); ++b) {
     const synapse_block& block = table_.blocks[b];
     const std::int64_t row = block.find_row(source_gid);
     if (row < 0) continue;
     const auto r = std::size_t(row);
-    pending_[b].push_back({block.row_begin[r], block.segment_begin[r], block.segment_begin[r + 1], emitted_step, 0});
+    pending_spike p{block.row_begin[r], block.segment_begin[r], block.segment_begin[r + 1], emitted_step, 0};
+    while (p.next_segment < p.end_segment &&
+           emitted_step + std::int64_t(block.segment_delay[p.next_segment]) < from_step)
+      p.segment_offset = block.segment_end[p.next_segment++];
+    if (p.next_segment < p.end_segment) pending_[b].push_back(p);
   }
 }
 

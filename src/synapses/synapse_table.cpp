@@ -34,8 +34,8 @@ namespace detail {
 namespace {
 // Stable counting sort of one row by delay: targets, already increasing within each delay, stay so.
 template <class Weight>
-void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, std::vector<std::uint16_t>& delays,
-                       std::vector<std::uint16_t>& target, std::vector<Weight>& weight,
+void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, huge_vector<std::uint16_t>& delays,
+                       huge_vector<std::uint16_t>& target, huge_vector<Weight>& weight,
                        std::vector<std::uint16_t>& tmp_target, std::vector<Weight>& tmp_weight,
                        std::vector<std::uint16_t>& tmp_delay, std::vector<std::uint32_t>& bucket) {
   const std::size_t n = end - begin;
@@ -65,7 +65,7 @@ void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, std::vector<std::
 }
 
 template <class Weight>
-void finish_rows_typed(synapse_block& block, std::vector<std::uint16_t>& delays, std::vector<Weight>& weight) {
+void finish_rows_typed(synapse_block& block, huge_vector<std::uint16_t>& delays, huge_vector<Weight>& weight) {
   std::vector<std::uint16_t> tmp_target, tmp_delay;
   std::vector<Weight> tmp_weight;
   std::vector<std::uint32_t> bucket;
@@ -86,7 +86,7 @@ void finish_rows_typed(synapse_block& block, std::vector<std::uint16_t>& delays,
 }
 }  // namespace
 
-void finish_rows(synapse_block& block, std::vector<std::uint16_t>& delays, int weight_bits) {
+void finish_rows(synapse_block& block, huge_vector<std::uint16_t>& delays, int weight_bits) {
   if (weight_bits == 32)
     finish_rows_typed(block, delays, block.weight32);
   else

@@ -41,6 +41,31 @@ inline std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> c
   return counter;
 }
 
+// The same bijection for `lanes` counters at once, in structure-of-arrays form (c0[k], c1[k],
+// c2[k], c3[k] is counter k; replaced by its output), written so the compiler vectorizes across
+// lanes. Bitwise equal to philox4x32_10 per lane.
+template <std::size_t lanes>
+inline void philox4x32_10_lanes(std::uint32_t* __restrict c0, std::uint32_t* __restrict c1,
+                                std::uint32_t* __restrict c2, std::uint32_t* __restrict c3,
+                                std::array<std::uint32_t, 2> key) {
+  constexpr std::uint64_t multiplier0 = 0xD2511F53u, multiplier1 = 0xCD9E8D57u;
+  constexpr std::uint32_t weyl0 = 0x9E3779B9u, weyl1 = 0xBB67AE85u;
+  for (int round = 0; round < 10; ++round) {
+    for (std::size_t k = 0; k < lanes; ++k) {
+      const std::uint64_t product0 = multiplier0 * c0[k];
+      const std::uint64_t product1 = multiplier1 * c2[k];
+      const std::uint32_t next0 = std::uint32_t(product1 >> 32) ^ c1[k] ^ key[0];
+      const std::uint32_t next2 = std::uint32_t(product0 >> 32) ^ c3[k] ^ key[1];
+      c1[k] = std::uint32_t(product1);
+      c3[k] = std::uint32_t(product0);
+      c0[k] = next0;
+      c2[k] = next2;
+    }
+    key[0] += weyl0;
+    key[1] += weyl1;
+  }
+}
+
 // What a stream is for; part of the counter, so streams of different purposes never overlap.
 enum class stream_purpose : std::uint32_t {
   connectivity = 1,     // index: projection

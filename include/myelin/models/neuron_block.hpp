@@ -28,12 +28,13 @@ class neuron_block {
   virtual neuron_model model() const = 0;
 
   // Advance every neuron one step: the NEST update order (propagate V if not refractory, decay
-  // and add synaptic input, threshold, reset). `input` as described above (size 2 * size());
+  // and add synaptic input, threshold, reset). `input` as described above (size 2 * size()) is
+  // consumed: set to zero as it is read, ready for the next step (no separate clearing pass);
   // `i_stim_pA` (size size(), or nullptr for none) is a per-neuron current added to I_e this
   // step (DC inputs); it drives V over this step, i.e. it plays the role of NEST's i_0/y0, which
   // NEST's update() uses one step after the CurrentEvent arrives.
   // Appends the block-local index of each neuron that spiked this step to `spiked`, ascending.
-  virtual void update(const std::int64_t* input, double quantum, const double* i_stim_pA,
+  virtual void update(std::int64_t* input, double quantum, const double* i_stim_pA,
                       std::vector<std::uint32_t>& spiked) = 0;
 
   // The model's state variables by name (absolute membrane potential "V_m" in mV, "I_syn_ex",

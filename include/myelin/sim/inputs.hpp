@@ -4,6 +4,7 @@
 // Every draw is keyed by (seed, input, neuron gid, step): the same for any decomposition.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -34,7 +35,8 @@ class thread_inputs {
     poisson_table table;
     std::vector<std::uint32_t> local;  // thread-local neuron indices
     std::vector<std::uint64_t> gid;
-    std::vector<std::uint32_t> words;  // 4 uniforms per neuron, for steps 4k .. 4k+3
+    std::vector<std::uint32_t> words;  // 4 uniforms per neuron, for steps 4k .. 4k+3, by step lane
+    std::int64_t words_quad = -1;      // the k they were drawn for
   };
   struct timed_event {
     std::int64_t step;
@@ -42,6 +44,8 @@ class thread_inputs {
     std::int64_t weight_units;  // spike input
     double current_pA;          // DC change
   };
+  static void refill_words(poisson_source& src, std::uint64_t quad, std::array<std::uint32_t, 2> key);
+
   std::uint64_t seed_;
   std::vector<poisson_source> poisson_;
   std::vector<timed_event> spike_events_;  // sorted by step

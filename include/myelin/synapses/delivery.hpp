@@ -17,9 +17,10 @@ class arrival_queue {
  public:
   explicit arrival_queue(const synapse_table& table);
 
-  // A spike of `source_gid` emitted in `emitted_step` (must be called before the step of its
-  // first arrival is delivered).
-  void enqueue(std::uint64_t source_gid, std::int64_t emitted_step);
+  // A spike of `source_gid` emitted in `emitted_step`; its synapses arriving before `from_step`
+  // are skipped (they were delivered before a checkpoint). Must be called before the step of its
+  // first remaining arrival is delivered.
+  void enqueue(std::uint64_t source_gid, std::int64_t emitted_step, std::int64_t from_step = INT64_MIN);
 
   // Adds every synapse arriving at `step` to input[2 * local + (weight < 0)].
   // Returns the number of synaptic events delivered.

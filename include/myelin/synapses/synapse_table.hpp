@@ -15,6 +15,8 @@
 #include <span>
 #include <vector>
 
+#include "myelin/core/huge_pages.hpp"
+
 namespace myelin {
 
 struct synapse_block {
@@ -24,9 +26,9 @@ struct synapse_block {
   std::vector<std::uint64_t> segment_begin;  // [rows + 1] into segment_delay/segment_end
   std::vector<std::uint16_t> segment_delay;  // steps
   std::vector<std::uint32_t> segment_end;    // end of the segment, relative to its row's begin
-  std::vector<std::uint16_t> target;         // local index - first_local
-  std::vector<std::int16_t> weight16;        // weight_bits == 16
-  std::vector<std::int32_t> weight32;        // weight_bits == 32
+  huge_vector<std::uint16_t> target;         // local index - first_local
+  huge_vector<std::int16_t> weight16;        // weight_bits == 16
+  huge_vector<std::int32_t> weight32;        // weight_bits == 32
 
   std::size_t rows() const { return source_gid.size(); }
   std::size_t synapses() const { return target.size(); }

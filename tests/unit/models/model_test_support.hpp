@@ -47,7 +47,6 @@ struct driven_block {
   bool step() {
     spiked.clear();
     block->update(input.data(), quantum, use_stim ? stim_pA.data() : nullptr, spiked);
-    std::fill(input.begin(), input.end(), 0);
     return !spiked.empty() && spiked.front() == 0;
   }
   double V_m(std::size_t i = 0) const { return block->get("V_m", i); }

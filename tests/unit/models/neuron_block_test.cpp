@@ -242,6 +242,25 @@ TEST_P(every_model, spike_list_is_ascending_and_complete) {
   EXPECT_EQ(b.spiked, expected);
 }
 
+// The input of a step is consumed: zero afterwards, so the next step starts from nothing without
+// a separate clearing pass; and it took effect (an excitatory input moves the state).
+TEST_P(every_model, update_consumes_its_input) {
+  neuron_parameters p;
+  const std::size_t n = 19;
+  driven_block b(GetParam(), p, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    b.input[2 * i] = std::int64_t(100 + i);
+    b.input[2 * i + 1] = -std::int64_t(i);
+  }
+  b.block->update(b.input.data(), quantum, nullptr, b.spiked);
+  EXPECT_EQ(b.input, std::vector<std::int64_t>(2 * n, 0));
+  // Where an excitatory input shows after one step: V (delta), the current (exp), its derivative (alpha).
+  const std::string moved = GetParam() == neuron_model::iaf_psc_delta  ? "V_m"
+                            : GetParam() == neuron_model::iaf_psc_exp ? "I_syn_ex"
+                                                                       : "dI_syn_ex";
+  EXPECT_NE(b.block->get(moved, 0), GetParam() == neuron_model::iaf_psc_delta ? p.E_L_mV : 0.0);
+}
+
 TEST(neuron_block_factory, rejects_invalid_parameters) {
   auto create = [](neuron_model model, auto change, double dt = dt_ms) {
     neuron_parameters p;

@@ -52,4 +52,18 @@ TEST(arrival_queue, overlapping_spikes_of_one_source_add_up) {
   EXPECT_EQ(seen, (std::vector<std::int64_t>{0, 4, 0, 6 + 4, 0, 6}));
 }
 
+TEST(arrival_queue, a_restored_spike_delivers_only_what_was_still_in_flight) {
+  // Emitted at 10; arrivals at 12 (two synapses) and 14. Restored at 13: only the one at 14 is due.
+  const synapse_table table = table_of({{7, 0, 2, 5}, {7, 1, 2, -3}, {7, 2, 4, 11}}, 3);
+  arrival_queue queue(table);
+  queue.enqueue(7, 10, 13);
+  std::vector<std::int64_t> input(6, 0);
+  std::uint64_t events = 0;
+  for (std::int64_t step = 13; step <= 15; ++step) events += queue.deliver(step, input.data());
+  EXPECT_EQ(events, 1u);
+  EXPECT_EQ(input, (std::vector<std::int64_t>{0, 0, 0, 0, 11, 0}));
+  queue.enqueue(7, 10, 15);  // nothing left in flight: not queued at all
+  EXPECT_EQ(queue.pending(), 0u);
+}
+
 }  // namespace myelin
