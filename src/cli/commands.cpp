@@ -22,6 +22,9 @@ const char* const usage_text =
     "  run CONFIG     build the network of CONFIG and simulate it; output in <output.dir>/<simulation.name>\n"
     "  check CONFIG   validate CONFIG and print the network's size and memory estimate; runs nothing\n"
     "\n"
+    "exit codes: 0 done, 1 error during the run, 2 bad command line or config,\n"
+    "            75 stopped by SIGUSR1/SIGTERM after writing a checkpoint (resume with --restart)\n"
+    "\n"
     "Run under MPI with e.g. `mpirun -np 4 myelin run configs/brunel.ini --threads 2`.\n";
 
 po::options_description run_options() {
@@ -31,6 +34,9 @@ po::options_description run_options() {
      "override a config key: --set section.key=value (repeatable), e.g. --set simulation.t_stop_ms=500")
     ("threads,t", po::value<int>(), "OpenMP threads per rank (overrides simulation.threads)")
     ("force,f", "replace an existing output directory of a previous run")
+    ("restart,r", po::value<std::string>(),
+     "continue the run from this checkpoint (any number of ranks and threads), appending to its output")
+    ("checkpoint-at-end", "write a checkpoint when the run completes, so it can be extended later")
     ("quiet,q", "no progress line");
   return o;
 }
@@ -82,6 +88,9 @@ int dispatch(int argc, char** argv, const communicator& world) {
     if (opts.threads < 1) throw usage_error("--threads: expected an integer >= 1, got " + std::to_string(opts.threads));
   }
   opts.force = vm.count("force") > 0;
+  if (vm.count("restart")) opts.restart_path = vm["restart"].as<std::string>();
+  opts.checkpoint_at_end = vm.count("checkpoint-at-end") > 0;
+  if (!opts.restart_path.empty() && opts.force) throw usage_error("--restart continues a run's output; it cannot be combined with --force");
   opts.quiet = vm.count("quiet") > 0;
   return command == "run" ? run_command(opts, world) : check_command(opts, world);
 }

@@ -11,7 +11,10 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "cli/signals.hpp"
 #include "cli/summary.hpp"
+#include "myelin/io/checkpoint.hpp"
 #include "myelin/config/config.hpp"
 #include "myelin/connect/connection_rules.hpp"
 #include "myelin/sim/simulation.hpp"
@@ -23,15 +26,22 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* run_marker = ".myelin-run";
+constexpr const char* submit_marker = ".myelin-submit";  // written by tools/myelin-submit
 
 // Rank 0 decides, every rank learns the outcome: the output directory is new, or a previous
-// run's (marked) directory replaced under --force; anything else is refused.
-fs::path prepare_output_dir(const run_spec& spec, bool force, const communicator& world) {
+// run's (marked) directory replaced under --force, or, for a restart, the run's own directory to
+// continue, or a directory tools/myelin-submit prepared for it; anything else is refused.
+fs::path prepare_output_dir(const run_spec& spec, bool force, bool restart, const communicator& world) {
   const fs::path dir = fs::path(spec.output.dir) / spec.simulation.name;
   std::string problem;
   if (world.rank() == 0) {
     std::error_code ec;
-    if (fs::exists(dir)) {
+    if (restart) {
+      if (!fs::exists(dir / run_marker))
+        problem = "cannot continue the run: its output directory " + dir.string() + " is missing or not a myelin run's";
+    } else if (fs::exists(dir / submit_marker) && !fs::exists(dir / run_marker)) {
+      // Prepared by tools/myelin-submit (job script, provenance) for this run: run in it, keeping its files.
+    } else if (fs::exists(dir)) {
       if (!force)
         problem = "output directory " + dir.string() + " exists (use --force to replace it)";
       else if (!fs::exists(dir / run_marker))
@@ -39,7 +49,7 @@ fs::path prepare_output_dir(const run_spec& spec, bool force, const communicator
       else
         fs::remove_all(dir, ec);
     }
-    if (problem.empty()) {
+    if (problem.empty() && !restart) {
       fs::create_directories(dir, ec);
       if (ec) problem = "cannot create output directory " + dir.string() + ": " + ec.message();
     }
@@ -51,7 +61,9 @@ fs::path prepare_output_dir(const run_spec& spec, bool force, const communicator
     }
   }
   problem = world.broadcast(problem);
-  if (!problem.empty()) throw usage_error(problem);
+  // A config_error: one line "myelin: error: ..." and exit status 2 (not a usage error, whose
+  // "Try 'myelin --help'" would mislead about a directory that cannot be written).
+  if (!problem.empty()) throw config_error(problem);
   return dir;
 }
 
@@ -112,40 +124,59 @@ int check_command(const run_options_values& opts, const communicator& world) {
 }
 
 int run_command(const run_options_values& opts, const communicator& world) {
+  // Before the build: a stop signal during the build is honoured at the first interval.
+  const volatile std::sig_atomic_t* stop_requested = install_stop_handlers();
   run_spec spec = load_config(opts.config_path, opts.overrides);
   const int threads = opts.threads > 0 ? opts.threads : spec.simulation.threads;
   spec.simulation.threads = threads;
   const estimate e = estimate_memory(spec, world.size());
   if (world.rank() == 0) print_network(spec, e, world.size(), threads);
   refuse_if_too_big(e, world);
-  const fs::path dir = prepare_output_dir(spec, opts.force, world);
+  const bool restart = !opts.restart_path.empty();
+  if (restart && !fs::exists(opts.restart_path))
+    throw checkpoint_error(opts.restart_path + ": no such checkpoint file");
+  const fs::path dir = prepare_output_dir(spec, opts.force, restart, world);
 
   const bool show_progress = !opts.quiet && world.rank() == 0;
-  const bool tty = isatty(fileno(stderr));
-  if (show_progress) std::fprintf(stderr, "[myelin] building the network...\n");
-  simulation sim(spec, world, threads);
+  progress_line build_line("building  ");
+  simulation sim(spec, world, threads,
+                 show_progress ? std::function<void(double)>([&](double f) { build_line.update(f); })
+                               : std::function<void(double)>());
+  if (show_progress) build_line.update(1.0);
+  if (restart) {
+    sim.restore(opts.restart_path);
+    if (show_progress)
+      std::fprintf(stderr, "[myelin] continuing from %s at %.1f ms\n", opts.restart_path.c_str(),
+                   double(sim.start_step()) * spec.simulation.dt_ms);
+  }
 
-  const auto t_start = std::chrono::steady_clock::now();
-  auto last_print = t_start;
+  progress_line sim_line("simulating", double(sim.start_step()) / double(std::max<std::int64_t>(1, sim.steps())));
   auto progress = [&](double done) {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - t_start).count();
-    const double since = std::chrono::duration<double>(now - last_print).count();
-    if (done < 1.0 && since < (tty ? 0.5 : 10.0)) return;
-    last_print = now;
-    const double left = done > 0 ? elapsed * (1.0 - done) / done : 0.0;
-    std::fprintf(stderr, "%s[myelin] simulating %5.1f%%  %.1f of %.1f ms  elapsed %.1f s  left ~%.1f s%s",
-                 tty ? "\r" : "", 100.0 * done, done * spec.simulation.t_stop_ms, spec.simulation.t_stop_ms, elapsed,
-                 left, tty ? (done >= 1.0 ? "\n" : "") : "\n");
+    char detail[64];
+    std::snprintf(detail, sizeof detail, "%.1f of %.1f ms", done * spec.simulation.t_stop_ms, spec.simulation.t_stop_ms);
+    sim_line.update(done, detail);
   };
-  sim.run({dir}, show_progress ? std::function<void(double)>(progress) : std::function<void(double)>());
+  run_control control;
+  control.output_dir = dir;
+  control.checkpoint_dir = spec.checkpoint.directory.empty() ? dir / "checkpoints" : fs::path(spec.checkpoint.directory);
+  control.checkpoint_every_steps = std::llround(spec.checkpoint.interval_ms / spec.simulation.dt_ms);
+  control.keep_checkpoints = spec.checkpoint.keep;
+  control.checkpoint_at_end = opts.checkpoint_at_end;
+  control.stop_requested = stop_requested;
+  if (show_progress) control.progress = progress;
+  const run_outcome outcome = sim.run(control);
 
   const run_summary summary = gather_summary(spec, sim, world, threads);
   if (world.rank() == 0) {
     print_summary(summary);
     write_summary_json(summary, dir / "summary.json");
     std::printf("  output       %s\n", dir.string().c_str());
+    if (outcome == run_outcome::stopped_with_checkpoint)
+      std::printf("  stopped      on request at %.1f ms after writing a checkpoint; continue with --restart %s\n",
+                  double(sim.start_step() + summary.steps_simulated) * spec.simulation.dt_ms,
+                  (control.checkpoint_dir / "latest.h5").string().c_str());
   }
+  if (outcome == run_outcome::stopped_with_checkpoint) return exit_checkpointed_resume;
   return 0;
 }
 

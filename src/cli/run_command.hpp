@@ -14,6 +14,8 @@ struct run_options_values {
   int threads = 0;  // 0: from the config
   bool force = false;
   bool quiet = false;
+  std::string restart_path;  // --restart: continue from this checkpoint
+  bool checkpoint_at_end = false;
 };
 
 int run_command(const run_options_values& opts, const communicator& world);

@@ -48,6 +48,8 @@ run_summary gather_summary(const run_spec& spec, const simulation& sim, const co
   s.ranks = world.size();
   s.threads = threads;
   s.t_model_ms = spec.simulation.t_stop_ms;
+  s.dt_ms = spec.simulation.dt_ms;
+  s.steps_simulated = c.steps_simulated;
   std::vector<std::uint64_t> totals{c.neurons,         c.synapses,       c.synapse_bytes, c.spikes_emitted,
                                     c.synaptic_events, c.poisson_events, c.bytes_sent,    c.neuron_updates,
                                     c.collectives};
@@ -61,7 +63,7 @@ run_summary gather_summary(const run_spec& spec, const simulation& sim, const co
   s.bytes_sent = totals[6];
   s.neuron_updates = totals[7];
   s.collectives = totals[8];
-  std::vector<double> times{c.build_s, c.simulate_s, c.update_s, c.deliver_s, c.exchange_s, c.record_s};
+  std::vector<double> times{c.build_s, c.simulate_s, c.update_s, c.deliver_s, c.exchange_s, c.record_s, c.checkpoint_s};
   world.allreduce_max(times);
   s.build_s = times[0];
   s.simulate_s = times[1];
@@ -69,6 +71,7 @@ run_summary gather_summary(const run_spec& spec, const simulation& sim, const co
   s.deliver_s = times[3];
   s.exchange_s = times[4];
   s.record_s = times[5];
+  s.checkpoint_s = times[6];
   const double peak = double(peak_rss_bytes());
   s.peak_rss_total = world.allreduce_sum(peak);
   s.peak_rss_max = world.allreduce_max(peak);
@@ -87,10 +90,11 @@ void print_summary(const run_summary& s) {
   std::printf("  synapses     %llu (%.2f bytes per synapse in tables)\n", u(s.synapses),
               s.synapses ? double(s.synapse_bytes) / double(s.synapses) : 0.0);
   std::printf("  build        %.2f s\n", s.build_s);
-  std::printf("  simulation   %.2f s for %.1f ms of model time: real-time factor %.3f\n", s.simulate_s, s.t_model_ms,
-              s.real_time_factor());
-  std::printf("  phases       update %.2f s, delivery %.2f s, exchange %.2f s, recording %.2f s (rank max)\n",
-              s.update_s, s.deliver_s, s.exchange_s, s.record_s);
+  std::printf("  simulation   %.2f s for %.1f ms of model time: real-time factor %.3f\n", s.simulate_s,
+              double(s.steps_simulated) * s.dt_ms, s.real_time_factor());
+  std::printf("  phases       update %.2f s, delivery %.2f s, exchange %.2f s, recording %.2f s, checkpoints %.2f s"
+              " (slowest rank)\n",
+              s.update_s, s.deliver_s, s.exchange_s, s.record_s, s.checkpoint_s);
   std::printf("  spikes       %llu, synaptic events %llu (%.3g per s of wall time), sent %s\n", u(s.spikes),
               u(s.synaptic_events), s.simulate_s > 0 ? double(s.synaptic_events) / s.simulate_s : 0.0,
               human_bytes(double(s.bytes_sent)).c_str());
@@ -114,6 +118,7 @@ void write_summary_json(const run_summary& s, const std::filesystem::path& path)
       << ",\n  \"simulate_s\": " << s.simulate_s << ",\n  \"real_time_factor\": " << s.real_time_factor()
       << ",\n  \"update_s\": " << s.update_s << ",\n  \"deliver_s\": " << s.deliver_s
       << ",\n  \"exchange_s\": " << s.exchange_s << ",\n  \"record_s\": " << s.record_s
+      << ",\n  \"checkpoint_s\": " << s.checkpoint_s << ",\n  \"steps_simulated\": " << s.steps_simulated
       << ",\n  \"peak_rss_total_bytes\": " << s.peak_rss_total << ",\n  \"peak_rss_max_bytes\": " << s.peak_rss_max
       << ",\n  \"populations\": [";
   for (std::size_t p = 0; p < s.population_names.size(); ++p)

@@ -54,13 +54,23 @@ std::vector<std::int64_t> communicator::alltoall_counts(std::span<const std::int
 }
 
 void communicator::alltoallv_bytes_into(std::span<const unsigned char> send, std::span<const std::int64_t> send_counts,
-                                        std::vector<std::int64_t>& recv_counts, std::vector<unsigned char>& recv) const {
+                                        std::vector<std::int64_t>& recv_counts, std::vector<unsigned char>& recv,
+                                        bool& flag) const {
   if (size_ == 1) {
     recv_counts.assign(1, send_counts[0]);
     recv.assign(send.begin(), send.begin() + send_counts[0]);
     return;
   }
-  recv_counts = alltoall_counts(send_counts);
+  // Counts are far below 2^62: bit 62 carries the flag.
+  constexpr std::int64_t flag_bit = std::int64_t(1) << 62;
+  std::vector<std::int64_t> counts_and_flag(send_counts.begin(), send_counts.end());
+  if (flag)
+    for (auto& c : counts_and_flag) c |= flag_bit;
+  recv_counts = alltoall_counts(counts_and_flag);
+  for (auto& c : recv_counts) {
+    if (c & flag_bit) flag = true;
+    c &= ~flag_bit;
+  }
   // MPI_Alltoallv takes int counts and displacements: refuse clearly instead of overflowing.
   const auto n = static_cast<std::size_t>(size_);
   std::vector<int> sc(n), sd(n), rc(n), rd(n);
@@ -86,7 +96,8 @@ std::vector<unsigned char> communicator::alltoallv_bytes(std::span<const unsigne
                                                          std::span<const std::int64_t> send_counts,
                                                          std::vector<std::int64_t>& recv_counts) const {
   std::vector<unsigned char> recv;
-  alltoallv_bytes_into(send, send_counts, recv_counts, recv);
+  bool no_flag = false;
+  alltoallv_bytes_into(send, send_counts, recv_counts, recv, no_flag);
   return recv;
 }
 

@@ -12,7 +12,7 @@ constexpr std::uint64_t offset_mask = (std::uint64_t(1) << offset_bits) - 1;
 
 spike_exchange::spike_exchange(const communicator& comm, const partition& part,
                                std::span<const std::uint64_t> needed_sources)
-    : comm_(comm), part_(part) {
+    : comm_(comm) {
   const auto n_ranks = std::size_t(comm.size());
   if (part.n_neurons() >= (std::uint64_t(1) << (64 - offset_bits)))
     throw std::runtime_error("spike exchange encodes gids in 48 bits: too many neurons");
@@ -51,7 +51,7 @@ std::span<const std::uint32_t> spike_exchange::target_ranks(std::uint64_t gid) c
 }
 
 std::span<const received_spike> spike_exchange::exchange(std::span<const received_spike> local_spikes,
-                                                         std::int64_t interval_start) {
+                                                         std::int64_t interval_start, bool& stop) {
   const auto n_ranks = std::size_t(comm_.size());
   std::fill(send_counts_.begin(), send_counts_.end(), 0);
   for (const auto& s : local_spikes)
@@ -77,7 +77,7 @@ std::span<const received_spike> spike_exchange::exchange(std::span<const receive
 
   comm_.alltoallv_bytes_into(
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(send_.data()), send_.size() * 8),
-      send_counts_, recv_counts_, recv_bytes_);
+      send_counts_, recv_counts_, recv_bytes_, stop);
   if (comm_.size() > 1) collectives_ += 2;
 
   const std::size_t n_recv = recv_bytes_.size() / bytes_per_spike;

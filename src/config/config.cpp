@@ -27,6 +27,15 @@ namespace myelin {
 namespace config_detail {
 namespace {
 
+// '#' and ';' would start a comment when the resolved config is read back.
+std::string directory_path(std::string_view text) {
+  if (text.empty() || text.find_first_of("#;") != std::string_view::npos) {
+    throw invalid_value{"a directory path without '#' or ';'"};
+  }
+  return std::string(text);
+}
+
+
 // Reads the keys of one section, turning a parser's invalid_value into the one-line
 // config_error that names origin, section, key and value.
 class section_reader {
@@ -183,6 +192,8 @@ class spec_builder {
     spec.config_path = document_.file_name;
     spec.simulation = read_simulation();
     spec.output = read_output();
+    spec.checkpoint = read_checkpoint();
+    spec.slurm = read_slurm();
     dt_ms_ = spec.simulation.dt_ms;
     for (const auto* section : sections_of(section_kind::population)) {
       spec.network.populations.push_back(read_population(reader_for(*section, section_kind::population)));
@@ -263,18 +274,37 @@ class spec_builder {
     const section_reader reader = reader_for(section, section_kind::output);
     output_spec output;
     output.dir = reader
-                     .optional("dir",
-                               [](std::string_view text) {
-                                 // '#' and ';' would start a comment when the resolved config is read back.
-                                 if (text.empty() || text.find_first_of("#;") != std::string_view::npos) {
-                                   throw invalid_value{"a directory path without '#' or ';'"};
-                                 }
-                                 return std::string(text);
-                               })
+                     .optional("dir", directory_path)
                      .value_or(output.dir);
     output.spikes = reader.flag("spikes", output.spikes);
     output.flush_interval_ms = reader.number("flush_interval_ms", positive_number(), output.flush_interval_ms);
     return output;
+  }
+
+  checkpoint_spec read_checkpoint() const {
+    const ini_section section = singleton(section_kind::checkpoint);
+    const section_reader reader = reader_for(section, section_kind::checkpoint);
+    checkpoint_spec checkpoint;
+    checkpoint.interval_ms = reader.number("interval_ms", non_negative_number(), checkpoint.interval_ms);
+    checkpoint.directory = reader
+                               .optional("directory", directory_path)
+                               .value_or(checkpoint.directory);
+    checkpoint.keep = static_cast<int>(reader.integer("keep", {.min = 1, .max = 1000000}, std::uint64_t(checkpoint.keep)));
+    return checkpoint;
+  }
+
+  slurm_spec read_slurm() const {
+    const ini_section section = singleton(section_kind::slurm);
+    const section_reader reader = reader_for(section, section_kind::slurm);
+    for (const char* key : {"nodes", "ntasks_per_node", "cpus_per_task", "max_segments", "signal_grace_s"})
+      reader.integer(key, {.min = 1}, 1);
+    reader.optional("launcher", [](std::string_view text) {
+      if (text != "srun" && text != "mpirun") throw invalid_value{"srun or mpirun"};
+      return std::string(text);
+    });
+    slurm_spec slurm;
+    for (const ini_entry& e : section.entries) slurm.keys.emplace_back(e.key, e.value);
+    return slurm;
   }
 
   population_spec read_population(const section_reader& reader) const {
@@ -537,6 +567,11 @@ class spec_builder {
     record.neurons = reader.optional("neurons", [&](std::string_view text) { return parse_node_ids(text, recorded.n); })
                          .value_or(std::vector<std::uint64_t>{});
     if (reader.entry("neurons") == nullptr) {
+      if (recorded.n > max_node_ids) {
+        throw config_error(document_.file_name + ": [" + reader.section_name() + "]: population " + recorded.name +
+                           " has " + std::to_string(recorded.n) + " neurons, more than the " +
+                           std::to_string(max_node_ids) + " one record may list; give key 'neurons'");
+      }
       record.neurons.resize(recorded.n);
       for (std::uint64_t id = 0; id < recorded.n; ++id) record.neurons[id] = id;
     }

@@ -141,6 +141,14 @@ ini_document read_ini(std::string_view text, const std::string& file_name) {
 }
 
 void apply_override(ini_document& document, const std::string& override_text) {
+  // A config holds one key per line: a line break in an override would not survive in the
+  // resolved config.ini (it reads back as other lines, even other sections), nor in a one-line
+  // error message.
+  if (override_text.find_first_of("\n\r") != std::string::npos) {
+    std::string shown;
+    for (const char c : override_text) shown += c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
+    throw config_error("--set " + shown + ": an override cannot contain a line break");
+  }
   const std::string origin = "--set " + override_text;
   const auto equals = override_text.find('=');
   const std::string_view left = trim(std::string_view(override_text).substr(0, equals));

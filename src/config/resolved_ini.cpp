@@ -51,6 +51,16 @@ std::string resolved_ini_text(const run_spec& spec) {
   ini.flag("spikes", spec.output.spikes);
   ini.number("flush_interval_ms", spec.output.flush_interval_ms);
 
+  ini.section("checkpoint");
+  ini.number("interval_ms", spec.checkpoint.interval_ms);
+  if (!spec.checkpoint.directory.empty()) ini.key("directory", spec.checkpoint.directory);
+  ini.integer("keep", static_cast<std::uint64_t>(spec.checkpoint.keep));
+
+  if (!spec.slurm.keys.empty()) {
+    ini.section("slurm");
+    for (const auto& [key, value] : spec.slurm.keys) ini.key(key, value);
+  }
+
   const auto& populations = spec.network.populations;
   for (const auto& population : populations) {
     const auto& params = population.params;

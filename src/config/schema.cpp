@@ -23,6 +23,29 @@ constexpr std::array<key_info, 3> output_keys{{
     {"flush_interval_ms", "model time between spike writes, in ms"},
 }};
 
+constexpr std::array<key_info, 3> checkpoint_keys{{
+    {"interval_ms", "model time between checkpoints in ms (0: none)"},
+    {"directory", "where checkpoints are written"},
+    {"keep", "how many of the newest checkpoints are kept"},
+}};
+
+constexpr std::array<key_info, 14> slurm_keys{{
+    {"nodes", "number of nodes"},
+    {"ntasks_per_node", "MPI ranks per node"},
+    {"cpus_per_task", "cores per rank (OpenMP threads)"},
+    {"time", "time limit of each job of a chain"},
+    {"partition", "Slurm partition"},
+    {"account", "account to charge"},
+    {"qos", "quality of service"},
+    {"mem", "memory per node"},
+    {"constraint", "node features"},
+    {"extra", "more sbatch options"},
+    {"launcher", "how ranks are started"},
+    {"max_segments", "jobs in a checkpoint-and-resubmit chain, at most"},
+    {"signal_grace_s", "seconds before the time limit at which Slurm signals the job"},
+    {"job_name", "Slurm job name"},
+}};
+
 constexpr std::array<key_info, 15> population_keys{{
     {"model", "neuron model"},
     {"n", "number of neurons"},
@@ -82,9 +105,11 @@ struct section_info {
   bool has_instance_name;
 };
 
-constexpr std::array<section_info, 6> sections{{
+constexpr std::array<section_info, 8> sections{{
     {section_kind::simulation, "simulation", false},
     {section_kind::output, "output", false},
+    {section_kind::checkpoint, "checkpoint", false},
+    {section_kind::slurm, "slurm", false},
     {section_kind::population, "population", true},
     {section_kind::projection, "projection", true},
     {section_kind::input, "input", true},
@@ -169,6 +194,10 @@ std::span<const key_info> keys_of(section_kind kind) {
       return simulation_keys;
     case section_kind::output:
       return output_keys;
+    case section_kind::checkpoint:
+      return checkpoint_keys;
+    case section_kind::slurm:
+      return slurm_keys;
     case section_kind::population:
       return population_keys;
     case section_kind::projection:

@@ -130,6 +130,8 @@ std::vector<std::uint64_t> parse_node_ids(std::string_view text, std::uint64_t p
     if (colon == std::string_view::npos) {
       if (!read_uint64(item, first)) throw invalid_value{form};
       if (first >= population_size) throw invalid_value{"node ids" + bound};
+      if (ids.size() >= max_node_ids)
+        throw invalid_value{"at most " + std::to_string(max_node_ids) + " node ids in one list"};
       ids.push_back(first);
       continue;
     }
@@ -140,6 +142,8 @@ std::vector<std::uint64_t> parse_node_ids(std::string_view text, std::uint64_t p
     if (end <= first) throw invalid_value{"ranges first:end with end > first (end is excluded)"};
     if (end > population_size)
       throw invalid_value{"node ids" + bound + ", so a range end <= " + std::to_string(population_size)};
+    if (end - first > max_node_ids - std::min<std::uint64_t>(ids.size(), max_node_ids))
+      throw invalid_value{"at most " + std::to_string(max_node_ids) + " node ids in one list"};
     for (std::uint64_t id = first; id < end; ++id) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());

@@ -57,8 +57,13 @@ std::uint64_t parse_integer(std::string_view text, const integer_range& range);
 bool parse_bool(std::string_view text);
 inline const char* format_bool(bool value) { return value ? "true" : "false"; }
 
+// The most node ids one list (a [record] or [input] section's neurons) may select: the list is
+// held in full on every rank, so a text of a few bytes ("0:1000000000000") must not be able to
+// ask for terabytes before the run's memory check.
+inline constexpr std::uint64_t max_node_ids = std::uint64_t(1) << 24;  // 16,777,216
+
 // "0,1,5", "0:100" (meaning 0..99) or mixed "0:10,20": distinct ids < population_size,
-// returned sorted.
+// returned sorted; at most max_node_ids of them.
 std::vector<std::uint64_t> parse_node_ids(std::string_view text, std::uint64_t population_size);
 // Sorted distinct ids back to the compact list syntax (runs as ranges).
 std::string format_node_ids(const std::vector<std::uint64_t>& sorted_ids);

@@ -13,6 +13,15 @@ fail() { echo "FAIL: $*"; exit 1; }
 run_myelin() {
   local np=$1 threads=$2 config=$3 outdir=$4
   shift 4
-  "${mpirun_cmd[@]}" -np "$np" "$MYELIN" run "$config" --threads "$threads" --quiet \
+  "${mpirun_cmd[@]}" -np "$np" "$MYELIN" run "$config" --threads "$threads" ${MYELIN_QUIET---quiet} \
     --set "output.dir=$outdir" "$@"
+}
+
+# wait_for_line FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN (default 60 s).
+wait_for_line() {
+  local deadline=$((SECONDS + ${3:-60}))
+  until grep -q -- "$2" "$1" 2> /dev/null; do
+    ((SECONDS < deadline)) || fail "no '$2' in $1 after ${3:-60} s"
+    sleep 0.1
+  done
 }

@@ -30,7 +30,9 @@ TEST(spike_exchange, delivers_spikes_only_to_ranks_that_need_them) {
   std::vector<received_spike> local;
   for (std::uint64_t g = 0; g < n; ++g)
     if (part.rank_of(g) == comm.rank()) local.push_back({g, interval_start + std::int64_t(g % 5)});
-  const auto got = exchange.exchange(local, interval_start);
+  bool stop = false;
+  const auto got = exchange.exchange(local, interval_start, stop);
+  EXPECT_FALSE(stop);
   std::vector<std::pair<std::uint64_t, std::int64_t>> received;
   for (const auto& s : got) received.push_back({s.gid, s.step});
   std::sort(received.begin(), received.end());
@@ -51,8 +53,22 @@ TEST(spike_exchange, empty_intervals_exchange_nothing) {
   partition part(10, comm.size(), 1, comm.rank());
   std::vector<std::uint64_t> needed{0, 1, 2};
   spike_exchange exchange(comm, part, needed);
-  const auto got = exchange.exchange({}, 0);
+  bool stop = false;
+  const auto got = exchange.exchange({}, 0, stop);
   EXPECT_TRUE(got.empty());
+}
+
+TEST(spike_exchange, a_stop_request_on_one_rank_reaches_every_rank_in_the_same_exchange) {
+  communicator comm;
+  partition part(10, comm.size(), 1, comm.rank());
+  std::vector<std::uint64_t> needed{0, 1, 2};
+  spike_exchange exchange(comm, part, needed);
+  bool stop = comm.rank() == comm.size() - 1;
+  exchange.exchange({}, 0, stop);
+  EXPECT_TRUE(stop);
+  bool again = false;
+  exchange.exchange({}, 1, again);
+  EXPECT_FALSE(again);
 }
 
 }  // namespace myelin

@@ -63,8 +63,11 @@ class communicator {
                                              std::vector<std::int64_t>& recv_counts) const;
 
   // Into a caller-owned buffer that keeps its capacity between calls (no allocation per interval).
+  // `flag` travels with the counts at no extra cost: on return it is true on every rank if it was
+  // true on any (used to agree on stopping at the same interval).
   void alltoallv_bytes_into(std::span<const unsigned char> send, std::span<const std::int64_t> send_counts,
-                            std::vector<std::int64_t>& recv_counts, std::vector<unsigned char>& recv) const;
+                            std::vector<std::int64_t>& recv_counts, std::vector<unsigned char>& recv,
+                            bool& flag) const;
 
   std::uint64_t allreduce_sum(std::uint64_t v) const;
   std::int64_t allreduce_max(std::int64_t v) const;

@@ -27,7 +27,9 @@ class spike_exchange {
 
   // Collective. local_spikes: this interval's spikes of this rank's neurons (gid, step), steps in
   // [interval_start, interval_start + 65536). Returns every spike with a target on this rank.
-  std::span<const received_spike> exchange(std::span<const received_spike> local_spikes, std::int64_t interval_start);
+  // stop: in, this rank wants to stop; out, some rank does (agreed by all ranks, no extra call).
+  std::span<const received_spike> exchange(std::span<const received_spike> local_spikes, std::int64_t interval_start,
+                                           bool& stop);
 
   // Ranks that hold targets of a neuron of this rank.
   std::span<const std::uint32_t> target_ranks(std::uint64_t gid) const;
@@ -41,7 +43,6 @@ class spike_exchange {
 
  private:
   const communicator& comm_;
-  const partition& part_;
   std::vector<std::uint64_t> ranks_begin_;  // [neurons of this rank + 1], by gid / n_ranks
   std::vector<std::uint32_t> ranks_;
   // Buffers kept between intervals.

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace myelin {
@@ -114,6 +115,18 @@ struct output_spec {
   double flush_interval_ms = 100.0;  // spikes are written collectively once per this much model time
 };
 
+struct checkpoint_spec {
+  double interval_ms = 0.0;  // 0: no periodic checkpoints
+  std::string directory;     // empty: <output.dir>/<simulation.name>/checkpoints
+  int keep = 3;              // newest checkpoints kept
+};
+
+// [slurm]: read by tools/myelin-submit, which validates every value before it enters a job
+// script; myelin itself only checks the types and keeps the keys given, in file order.
+struct slurm_spec {
+  std::vector<std::pair<std::string, std::string>> keys;
+};
+
 struct network_spec {
   std::vector<population_spec> populations;
   std::vector<projection_spec> projections;
@@ -124,6 +137,8 @@ struct run_spec {
   std::string config_path;  // as given
   simulation_spec simulation;
   output_spec output;
+  checkpoint_spec checkpoint;
+  slurm_spec slurm;
   network_spec network;
   std::vector<record_spec> records;
   std::string resolved_ini;  // every key with its final value, for provenance

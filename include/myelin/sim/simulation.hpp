@@ -1,7 +1,8 @@
 // A network built and simulated on this rank's share of neurons, with one OpenMP thread per
-// virtual process. See simulation.cpp for the loop and its ordering contract.
+// virtual process. The loop and its ordering contract are in src/sim/simulation.cpp.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -14,7 +15,12 @@
 
 namespace myelin {
 
-// Per-rank counts and times; summed or maxed over ranks by the caller where needed.
+// Exit code of a run that took a checkpoint because it was asked to stop (SIGUSR1, SIGTERM):
+// "checkpointed, resume me" (EX_TEMPFAIL).
+inline constexpr int exit_checkpointed_resume = 75;
+
+// Per-rank counts and times; summed or maxed over ranks by the caller where needed. Counts cover
+// the whole run, also across restarts; times cover this process only.
 struct run_counts {
   std::uint64_t neurons = 0;             // on this rank
   std::uint64_t synapses = 0;            // on this rank
@@ -26,26 +32,43 @@ struct run_counts {
   std::uint64_t spikes_sent = 0, bytes_sent = 0, collectives = 0;
   std::vector<std::uint64_t> spikes_per_population;  // emitted by this rank's neurons
   double build_s = 0.0, simulate_s = 0.0;
-  double update_s = 0.0, deliver_s = 0.0, exchange_s = 0.0, record_s = 0.0;  // main thread's view
+  double update_s = 0.0, deliver_s = 0.0, exchange_s = 0.0, record_s = 0.0, checkpoint_s = 0.0;
+  std::int64_t steps_simulated = 0;      // by this process
 };
 
-struct output_paths {
-  std::filesystem::path dir;  // empty: write nothing
+struct run_control {
+  std::filesystem::path output_dir;          // empty: write nothing
+  std::filesystem::path checkpoint_dir;      // where checkpoint-<step>.h5 and latest.h5 go
+  std::int64_t checkpoint_every_steps = 0;   // 0: no periodic checkpoints
+  int keep_checkpoints = 3;
+  bool checkpoint_at_end = false;
+  // Set (by a signal handler) to ask for a checkpoint and a stop at the next interval.
+  const volatile std::sig_atomic_t* stop_requested = nullptr;
+  std::function<void(double)> progress;      // fraction done; called on rank 0 now and then
 };
+
+enum class run_outcome { complete, stopped_with_checkpoint };
 
 class simulation {
  public:
   // Collective: partitions the network, builds every thread's neurons and synapses (in parallel,
-  // each thread its own) and the spike exchange tables.
-  simulation(const run_spec& spec, const communicator& comm, int threads);
+  // each thread its own) and the spike exchange tables. build_progress(fraction) is called on
+  // rank 0 now and then.
+  simulation(const run_spec& spec, const communicator& comm, int threads,
+             std::function<void(double)> build_progress = {});
   ~simulation();
 
-  // Collective: simulates from step 0 to t_stop, writing spikes and reports into `out.dir`.
-  // progress(fraction_done) is called on rank 0 now and then.
-  void run(const output_paths& out, const std::function<void(double)>& progress = {});
+  // Collective: continue from a checkpoint written by a run of the same network (any number of
+  // ranks and threads). Throws checkpoint_error when the file is unusable or from another network.
+  void restore(const std::filesystem::path& checkpoint);
+
+  // Collective: simulates to t_stop (or until asked to stop), writing spikes, reports and
+  // checkpoints as `control` says.
+  run_outcome run(const run_control& control);
 
   const run_counts& counts() const;
   std::int64_t steps() const;
+  std::int64_t start_step() const;
   std::int64_t min_delay_steps() const;
   std::int64_t max_delay_steps() const;
 

@@ -573,8 +573,8 @@ TEST(ConfigOverrides, Errors) {
                   {"--set population.E.n=abc: [population.E] key 'n': expected an integer > 0, got 'abc'"});
   expect_contains(error_of(minimal_config, {"population.E.tau=5"}),
                   {"--set population.E.tau=5: [population.E] key 'tau': unknown key", "tau_m"});
-  expect_contains(error_of(minimal_config, {"checkpoint.every_ms=5"}),
-                  {"--set checkpoint.every_ms=5: [checkpoint]: unknown section type 'checkpoint'"});
+  expect_contains(error_of(minimal_config, {"plasticity.every_ms=5"}),
+                  {"--set plasticity.every_ms=5: [plasticity]: unknown section type 'plasticity'"});
   expect_contains(error_of(minimal_config, {"t_stop_ms=5"}), {"--set t_stop_ms=5: expected section.key=value"});
   expect_contains(error_of(minimal_config, {"simulation.t_stop_ms"}),
                   {"--set simulation.t_stop_ms: expected section.key=value"});
@@ -595,10 +595,24 @@ TEST(ConfigErrors, MissingFile) {
   }
 }
 
+TEST(ConfigCheckpoint, SectionIsReadWithDefaults) {
+  const run_spec defaults = parse_config(minimal_config, "configs/test.ini");
+  EXPECT_EQ(defaults.checkpoint.interval_ms, 0.0);
+  EXPECT_EQ(defaults.checkpoint.keep, 3);
+  EXPECT_TRUE(defaults.checkpoint.directory.empty());
+  const run_spec set = parse_config(minimal_with("\n[checkpoint]\ninterval_ms = 250\nkeep = 5\ndirectory = /scratch/ck\n"),
+                                    "configs/test.ini");
+  EXPECT_EQ(set.checkpoint.interval_ms, 250.0);
+  EXPECT_EQ(set.checkpoint.keep, 5);
+  EXPECT_EQ(set.checkpoint.directory, "/scratch/ck");
+  expect_contains(error_of(minimal_config, {"checkpoint.keep=0"}), {"checkpoint.keep=0", "keep"});
+  expect_contains(error_of(minimal_config, {"checkpoint.interval_ms=-1"}), {"interval_ms"});
+}
+
 TEST(ConfigErrors, UnknownSectionType) {
-  const std::string config = minimal_with("\n[checkpoint]\nevery_ms = 100\n");
-  expect_contains(error_of(config), {at_line_of(config, "[checkpoint]") + ": [checkpoint]: unknown section type "
-                                                                          "'checkpoint'",
+  const std::string config = minimal_with("\n[plasticity]\nevery_ms = 100\n");
+  expect_contains(error_of(config), {at_line_of(config, "[plasticity]") + ": [plasticity]: unknown section type "
+                                                                          "'plasticity'",
                                      "population.NAME"});
   expect_contains(error_of(minimal_with("\n[population]\nmodel = iaf_psc_exp\n")),
                   {"[population]: expected [population.NAME]"});

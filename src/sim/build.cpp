@@ -1,0 +1,114 @@
+// Building a rank's share of the network: each thread creates its own neurons and draws the
+// synapses onto them (first touch places the memory near its core), then the exchange tables
+// are set up from the sources each rank needs.
+#include <algorithm>
+#include <cstdio>
+
+#include "myelin/core/random.hpp"
+#include "sim/simulation_state.hpp"
+
+namespace myelin {
+
+void simulation::impl::build() {
+  const auto t0 = clock_type::now();
+  const std::uint64_t seed = spec.simulation.seed;
+  const std::vector<projection_plan> plans = plan_projections(spec.network, layout, seed);
+  threads.resize(std::size_t(part.n_threads()));
+  for (int t = 0; t < part.n_threads(); ++t) {
+    threads[std::size_t(t)] = std::make_unique<thread_state>();
+    threads[std::size_t(t)]->vp = part.vp_of(t);
+  }
+  // Each thread allocates and fills its own data (first touch places it near its core).
+  on_every_thread(threads, [&](thread_state& ts) { build_thread(ts, plans); });
+
+  // Sources with a target on this rank, for the exchange tables.
+  std::vector<std::uint64_t> needed;
+  for (auto& ts : threads)
+    for (const auto& block : ts->synapses.blocks) needed.insert(needed.end(), block.source_gid.begin(), block.source_gid.end());
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  exchange = std::make_unique<spike_exchange>(comm, part, needed);
+
+  counts.spikes_per_population.assign(layout.n_populations(), 0);
+  for (auto& ts : threads) {
+    counts.neurons += ts->n_local;
+    counts.synapses += ts->synapses.synapses();
+    counts.synapse_bytes += ts->synapses.bytes();
+  }
+  std::uint64_t saturated = 0;
+  for (auto& ts : threads) saturated += ts->saturated_weights;
+  saturated = comm.allreduce_sum(saturated);
+  if (saturated > 0 && comm.rank() == 0)
+    std::fprintf(stderr, "myelin: warning: %llu weights exceeded the fixed-point range and were saturated\n",
+                 static_cast<unsigned long long>(saturated));
+  counts.build_s = seconds_since(t0);
+}
+
+void simulation::impl::build_thread(thread_state& ts, const std::vector<projection_plan>& plans) {
+  const network_spec& net = spec.network;
+  const std::uint64_t seed = spec.simulation.seed;
+  ts.n_local = part.n_local(ts.vp);
+
+  // Neurons, population by population, with their initial membrane potentials.
+  for (std::size_t p = 0; p < net.populations.size(); ++p) {
+    const population_spec& pop = net.populations[p];
+    population_slice slice{p, part.local_begin(ts.vp, layout.first_gid(p)), part.local_begin(ts.vp, layout.end_gid(p)),
+                           nullptr, layout.scale(p).quantum};
+    slice.neurons = neuron_block::create(pop, spec.simulation.dt_ms, slice.local_end - slice.local_begin);
+    for (std::uint64_t l = slice.local_begin; l < slice.local_end; ++l) {
+      double v = pop.V_m_init.a;
+      if (!pop.V_m_init.is_constant()) {
+        random_stream stream(seed, stream_purpose::initial_state, std::uint32_t(p), part.gid(ts.vp, l));
+        v = stream.draw(pop.V_m_init);
+      }
+      slice.neurons->set("V_m", l - slice.local_begin, v);
+    }
+    ts.slices.push_back(std::move(slice));
+  }
+
+  // Synapses onto this thread's neurons, target by target in increasing local order.
+  std::vector<std::vector<const projection_plan*>> plans_into(net.populations.size());
+  for (const auto& plan : plans) plans_into[plan.spec->target].push_back(&plan);
+  source_scratch scratch;
+  std::vector<std::uint64_t> sources;
+  const bool report_progress = build_progress && comm.rank() == 0 && omp_get_thread_num() == 0;
+  const std::int64_t min_delay = layout.min_delay_steps(), max_delay = layout.max_delay_steps();
+  ts.synapses = build_synapse_table(
+      ts.n_local, layout.n_neurons(), spec.simulation.weight_bits,
+      [&](std::uint64_t block, bool count_only, auto&& sink) {
+        const std::uint64_t first = block * synapse_table::block_size;
+        const std::uint64_t last = std::min(first + synapse_table::block_size, ts.n_local);
+        for (const population_slice& slice : ts.slices) {
+          const std::uint64_t begin = std::max(first, slice.local_begin), end = std::min(last, slice.local_end);
+          const weight_scale& scale = layout.scale(slice.population);
+          for (std::uint64_t l = begin; l < end; ++l) {
+            const std::uint64_t gid = part.gid(ts.vp, l);
+            // Thread 0 of rank 0 stands for all: each pass is half the work.
+            if (report_progress && (l & 1023) == 0)
+              build_progress((count_only ? 0.0 : 0.5) + 0.5 * double(l) / double(ts.n_local));
+            for (const projection_plan* plan : plans_into[slice.population]) {
+              draw_sources(*plan, seed, gid, scratch, sources);
+              if (count_only) {
+                for (std::uint64_t s : sources) sink(synapse_draw{s, std::uint32_t(l), 0, 0});
+                continue;
+              }
+              random_stream draws(seed, stream_purpose::weights_delays, std::uint32_t(plan->index), gid);
+              for (std::uint64_t s : sources) {
+                const double w = draws.draw(plan->spec->weight);
+                const double d = draws.draw(plan->spec->delay_ms);
+                const std::int64_t units = scale.to_units(w);
+                if (std::abs(w / scale.quantum) > double(scale.max_units) + 0.5) ++ts.saturated_weights;
+                const std::int64_t steps = std::clamp(layout.delay_steps(d), min_delay, max_delay);
+                sink(synapse_draw{s, std::uint32_t(l), std::uint16_t(steps), std::int32_t(units)});
+              }
+            }
+          }
+        }
+      });
+  ts.arrivals = std::make_unique<arrival_queue>(ts.synapses);
+  ts.inputs = std::make_unique<thread_inputs>(net, layout, part, ts.vp, seed);
+  ts.input.assign(2 * ts.n_local, 0);
+  ts.i_stim_pA.assign(ts.n_local, 0.0);
+}
+
+}  // namespace myelin
