@@ -2,19 +2,17 @@
 does before a time limit (USR1 to the batch shell) writes a checkpoint, exits with 75, and is
 resubmitted with --restart; the chained run's spikes equal an uninterrupted run's.
 
-Needs myelin's checkpoints (`--restart`, exit code 75 on USR1/TERM). Not registered in CTest
-until they land; run it by hand with
+Registered in CTest as slurm_checkpoint_chain; by hand:
     MYELIN=build/myelin MYELIN_SOURCE=$PWD /usr/bin/python3 -m pytest -p no:cacheprovider tests/slurm/test_checkpoint_chain.py
 """
 import re
-import time
 
 import pytest
 
 from slurm_helpers import (MYELIN, SONATA_CHECK, STATUS, LocalSlurm, job_id_from, jobs_events, run, submit,
                            write_config)
 
-T_STOP_MS = 3000  # long enough to be interrupted: a few seconds of simulation on 2 ranks
+T_STOP_MS = 20000  # long enough to be interrupted on a fast machine: seconds of simulation on 2 ranks
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +30,9 @@ def test_interrupted_run_resumes_to_the_same_spikes(slurm, tmp_path, launcher):
     job = job_id_from(out)
     run_dir = tmp_path / "out" / "duo"
 
-    # Once myelin has made its output directory and started, signal the batch shell as Slurm does.
+    # Once myelin has started (its stop handlers are installed before it writes config.ini),
+    # signal the batch shell as Slurm does.
     slurm.wait_until(lambda: (run_dir / "config.ini").exists(), "myelin to start", timeout=60)
-    time.sleep(1.0)
     assert slurm.job_states(job) == {job: "RUNNING"}, "the run ended before it could be interrupted: raise T_STOP_MS"
     run(["scancel", "-b", "--signal=USR1", job], env=slurm.env, check=True)
 
