@@ -37,7 +37,8 @@ out="$MYELIN_TEST_TMP/signal"
 MYELIN_QUIET="" run_myelin 2 1 "$config" "$out" "${long[@]}" > "$MYELIN_TEST_TMP/signal.log" 2>&1 &
 pid=$!
 wait_for_line "$MYELIN_TEST_TMP/signal.log" "building.*100.0%"
-pkill -USR1 -P "$pid" -x mpirun  # mpirun, the child of the background subshell, forwards it to the ranks
+# To mpirun (it forwards the signal to the ranks): $! may be mpirun or the subshell that starts it.
+pkill -USR1 -f "^[^ ]*mpirun .*output.dir=$out( |$)" || fail "SIGUSR1: no mpirun to signal"
 rc=0
 wait "$pid" || rc=$?
 [[ $rc -eq 75 ]] || fail "SIGUSR1: exit code $rc, expected 75: $(tail -3 "$MYELIN_TEST_TMP/signal.log")"
@@ -64,11 +65,14 @@ same_as "$MYELIN_TEST_TMP/long_ref/tiny" "$out/tiny"
 out="$MYELIN_TEST_TMP/killed"
 MYELIN_QUIET="" run_myelin 2 1 "$config" "$out" "${long[@]}" --set checkpoint.interval_ms=5 > "$MYELIN_TEST_TMP/killed.log" 2>&1 &
 pid=$!
-wait_for_line "$MYELIN_TEST_TMP/killed.log" "building.*100.0%"
-sleep 0.5
+deadline=$((SECONDS + 120))
+until [[ -e "$out/tiny/checkpoints/latest.h5" ]]; do
+  ((SECONDS < deadline)) || fail "SIGKILL: no checkpoint written within 120 s"
+  sleep 0.05
+done
+sleep 0.3
 pkill -KILL -f "$MYELIN run $config" || true
 wait "$pid" || true
-[[ -e "$out/tiny/checkpoints/latest.h5" ]] || fail "SIGKILL: no checkpoint was completed before the kill"
 run_myelin 2 1 "$config" "$out" "${long[@]}" --restart "$out/tiny/checkpoints/latest.h5" > /dev/null
 same_as "$MYELIN_TEST_TMP/long_ref/tiny" "$out/tiny"
 
