@@ -51,6 +51,9 @@ namespace {
 // collective operation: the ranks leave it at different points and wait for each other forever
 // (seen with a full disk: one rank in a barrier of H5Fflush, the other in its broadcast). Errors
 // opening a file (file == MPI_FILE_NULL) are left to HDF5, which reports them as io_error.
+// Open MPI 4.1's own MPI-IO (ompio) does not report a failed write to its caller at all, so there
+// the guard of myelin/io/output_space.hpp does the work; this handler covers the MPI-IO layers
+// that do report (ROMIO, later Open MPI).
 void abort_on_file_error(MPI_File* file, int* code, ...) {
   const int saved_errno = errno;
   if (file == nullptr || *file == MPI_FILE_NULL) return;  // the MPI call returns the error code

@@ -28,8 +28,8 @@ std::string space_problem(const std::filesystem::path& dir, std::uint64_t reserv
     return "cannot check the free space of " + dir.string() + ": " + std::strerror(errno);
   const std::uint64_t available = std::uint64_t(fs.f_bavail) * std::uint64_t(fs.f_frsize);
   if (available < reserve_bytes)
-    return "the file system of " + dir.string() + " is full: " + mib(available) + " free, output needs at least " +
-           mib(reserve_bytes) + " in reserve";
+    return "the file system of " + dir.string() + " is (nearly) full: " + mib(available) + " free, less than the " +
+           mib(reserve_bytes) + " kept in reserve for output";
   struct rlimit limit {};
   if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     std::error_code ec;

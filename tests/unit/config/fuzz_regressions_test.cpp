@@ -1,0 +1,109 @@
+// Replays every input kept in tests/fuzz/regressions/ (what fuzzing and the review of its
+// harnesses found) through the same harness code as the libFuzzer targets (tests/fuzz/), so a
+// fixed bug stays fixed in every build, also without clang or libFuzzer. File names say the
+// target: config-* (a config file), overrides-* (--set strings separated by NUL bytes),
+// spike_file-* (an HDF5 file read as a SONATA spike file). Some inputs must be refused with a
+// given message; every input must be answered quickly, and only with the documented exception.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fuzz/harness.hpp"
+#include "fuzz/spike_reader.hpp"
+#include "myelin/config/config.hpp"
+#include "myelin/io/hdf5.hpp"
+
+namespace myelin {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path regressions_dir() { return fs::path(__FILE__).parent_path() / ".." / ".." / "fuzz" / "regressions"; }
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+std::vector<fs::path> regression_files(const std::string& prefix) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(regressions_dir()))
+    if (entry.path().filename().string().starts_with(prefix)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Inputs that must be refused, with a part of the message that says why.
+const std::map<std::string, std::string> must_refuse = {
+    {"config-huge-record-default.ini", "give key 'neurons'"},
+    {"config-huge-input-range.ini", "at most 16777216 node ids in one list"},
+    {"overrides-huge-node-range", "at most 16777216 node ids in one list"},
+    {"overrides-line-break-in-name", "an override cannot contain a line break"},
+    {"overrides-line-break-starts-section", "an override cannot contain a line break"},
+};
+
+// Parses one config input: refused with config_error (checked against must_refuse), or accepted
+// with a resolved config that reads back the same. Any other exception fails the test.
+template <class Parse>
+void check_config_input(const fs::path& file, Parse&& parse) {
+  const std::string name = file.filename().string();
+  SCOPED_TRACE(name);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto expected = must_refuse.find(name);
+  try {
+    const run_spec spec = parse();
+    EXPECT_TRUE(expected == must_refuse.end()) << "accepted, but must be refused: " << expected->second;
+    EXPECT_EQ(fuzz::round_trip_problem(spec), "");
+  } catch (const config_error& e) {
+    if (expected != must_refuse.end()) {
+      EXPECT_NE(std::string(e.what()).find(expected->second), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "a config error is one line: " << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+}
+
+TEST(FuzzRegressions, EveryKnownInputIsThere) {
+  for (const auto& [name, message] : must_refuse) EXPECT_TRUE(fs::exists(regressions_dir() / name)) << name;
+}
+
+TEST(FuzzRegressions, ConfigFiles) {
+  const auto files = regression_files("config-");
+  EXPECT_FALSE(files.empty());
+  for (const fs::path& file : files)
+    check_config_input(file, [&] { return parse_config(read_bytes(file), file.filename().string()); });
+}
+
+TEST(FuzzRegressions, Overrides) {
+  const auto files = regression_files("overrides-");
+  EXPECT_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    const auto overrides = fuzz::split_overrides(read_bytes(file));
+    check_config_input(file, [&] { return parse_config(fuzz::overrides_base_config, "base.ini", overrides); });
+  }
+}
+
+TEST(FuzzRegressions, SpikeFiles) {
+  const auto files = regression_files("spike_file-");
+  EXPECT_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    try {
+      (void)fuzz::read_spike_file(file, [](const std::string& what) { ADD_FAILURE() << what; });
+    } catch (const io_error& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "an io_error is one line: " << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace myelin
