@@ -34,11 +34,12 @@ same_as "$ref" "$out/tiny"
 long=(--set simulation.t_stop_ms=10000)
 run_myelin 1 1 "$config" "$MYELIN_TEST_TMP/long_ref" "${long[@]}" > /dev/null
 out="$MYELIN_TEST_TMP/signal"
-MYELIN_QUIET="" run_myelin 2 1 "$config" "$out" "${long[@]}" > "$MYELIN_TEST_TMP/signal.log" 2>&1 &
+# mpirun started as a simple command in the background, so $! is mpirun itself.
+"${mpirun_cmd[@]}" -np 2 "$MYELIN" run "$config" --threads 1 --set "output.dir=$out" "${long[@]}" \
+  > "$MYELIN_TEST_TMP/signal.log" 2>&1 &
 pid=$!
 wait_for_line "$MYELIN_TEST_TMP/signal.log" "building.*100.0%"
-# To mpirun (it forwards the signal to the ranks): $! may be mpirun or the subshell that starts it.
-pkill -USR1 -f "^[^ ]*mpirun .*output.dir=$out( |$)" || fail "SIGUSR1: no mpirun to signal"
+kill -USR1 "$pid"
 rc=0
 wait "$pid" || rc=$?
 [[ $rc -eq 75 ]] || fail "SIGUSR1: exit code $rc, expected 75: $(tail -3 "$MYELIN_TEST_TMP/signal.log")"
