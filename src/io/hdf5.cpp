@@ -340,6 +340,37 @@ std::vector<hsize_t> dataset::dims() const { return space().dims(); }
 
 dataspace dataset::space() const { return dataspace(H5Dget_space(id()), file_path_, path_); }
 
+std::size_t dataset::readable_count(std::span<const hsize_t> count) const {
+  const auto describe = [&] { return "read dataset " + path_; };
+  const auto refuse = [&](const std::string& why) {
+    throw io_error(file_path_ + ": cannot " + describe() + " (" + why + ")");
+  };
+  constexpr std::uint64_t max_bytes = std::uint64_t(1) << 62;
+  // Bytes of `shape` in elements of `size` bytes, or max_bytes when that overflows.
+  const auto bytes_of = [&](std::span<const hsize_t> shape, std::uint64_t size) {
+    std::uint64_t bytes = size;
+    for (const hsize_t n : shape) {
+      if (n != 0 && bytes > max_bytes / n) return max_bytes;
+      bytes *= n;
+    }
+    return bytes;
+  };
+  const handle stored_type(check_id(H5Dget_type(id()), file_path_, describe), H5Tclose);
+  const std::size_t stored_size = H5Tget_size(stored_type.id());
+  if (stored_size == 0) fail(file_path_, describe());
+  const std::vector<hsize_t> extent = dims();
+  const std::uint64_t claimed = bytes_of(extent, stored_size);
+  if (claimed >= max_bytes) refuse("its shape is too large to be real: a damaged file");
+  if (bytes_of(count, stored_size) >= max_bytes) refuse("the block asked for is too large");
+  if (claimed > 0) {
+    const hsize_t stored = H5Dget_storage_size(id());
+    if (stored < claimed)
+      refuse("it claims " + std::to_string(claimed) + " bytes but the file stores " + std::to_string(stored) +
+             ": a damaged or truncated file");
+  }
+  return element_count(count);
+}
+
 bool dataset::stored_type_equals(hid_t mem_type) const {
   const auto describe = [&] { return "get element type of " + path_; };
   const handle stored_type(check_id(H5Dget_type(id()), file_path_, describe), H5Tclose);

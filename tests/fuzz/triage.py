@@ -14,7 +14,10 @@ within seconds, and myelin cannot fix them. A fault counts as HDF5's own only wh
   - the memory it touched was allocated and freed (when ASan says) by libhdf5 itself, so that a
     too-small buffer that myelin passed to HDF5 is still a myelin bug.
 Everything else (UBSan, a leak, an uncaught exception, a harness "FUZZ BUG", an out-of-memory, a
-fault in myelin code or in myelin's memory) is a myelin bug.
+fault in myelin code or in myelin's memory) is a myelin bug. tools/fuzz replays an input alone
+before it calls its fault myelin's (HDF5 reading through a stale pointer may hit memory that
+myelin was given after HDF5 freed it), and replays an out-of-memory with a low limit on single
+allocations, so that the report names the code that asked.
 """
 import re
 import sys

@@ -228,7 +228,7 @@ class dataset : public object {
   // communicator calls it (with its own block, possibly empty).
   template <element T>
   std::vector<T> read_collective(std::span<const hsize_t> start, std::span<const hsize_t> count) const {
-    std::vector<T> values(element_count(count));
+    std::vector<T> values(readable_count(count));
     read_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/true);
     return values;
   }
@@ -243,13 +243,19 @@ class dataset : public object {
   // Local: the block [start, start + count), row-major.
   template <element T>
   std::vector<T> read(std::span<const hsize_t> start, std::span<const hsize_t> count) const {
-    std::vector<T> values(element_count(count));
+    std::vector<T> values(readable_count(count));
     read_raw(memory_type<T>(), values.data(), values.size(), start, count, /*collective=*/false);
     return values;
   }
 
  private:
   static std::size_t element_count(std::span<const hsize_t> count);
+  // element_count(count), once the dataset is known to store what it claims: a damaged or
+  // foreign file may claim any shape (671,088,640 elements in a 10 KB file, found by fuzzing),
+  // and reading must not ask for more memory than the file can fill. Throws io_error when the
+  // dataset's extent holds more bytes than its allocated storage (myelin's datasets are never
+  // compressed and always fully allocated), or when the block's size overflows.
+  std::size_t readable_count(std::span<const hsize_t> count) const;
   bool stored_type_equals(hid_t mem_type) const;
   void write_raw(hid_t mem_type, const void* data, std::size_t n, std::span<const hsize_t> start,
                  std::span<const hsize_t> count, bool collective);
