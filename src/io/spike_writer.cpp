@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "myelin/io/hdf5.hpp"
+#include "io/partial_file.hpp"
 
 namespace myelin {
 
@@ -53,30 +54,6 @@ std::vector<std::size_t> order_by_gid(const std::vector<population_range>& popul
   return order;
 }
 
-// Rank 0, before a resumed run reopens its file: the file to continue, moved to `partial_path`.
-// The run was killed (only <path>.partial exists) or had finished (only <path>); when both
-// exist, the .partial file is the newer (a writer makes it before removing <path>).
-// `inspect` looks at the file before anything is moved; it throws io_error to refuse it.
-template <class Inspect>
-void prepare_resumed_file(const std::filesystem::path& final_path, const std::filesystem::path& partial_path,
-                          Inspect&& inspect) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const bool partial_exists = fs::exists(partial_path, error);
-  const bool final_exists = fs::exists(final_path, error);
-  if (!partial_exists && !final_exists)
-    throw io_error(final_path.string() + ": no spike file to resume (neither it nor " +
-                   partial_path.filename().string() + " exists)");
-  inspect(partial_exists ? partial_path : final_path);
-  if (partial_exists) {
-    if (final_exists) fs::remove(final_path, error);
-  } else {
-    fs::rename(final_path, partial_path, error);
-  }
-  if (error)
-    throw io_error(final_path.string() + ": cannot move the spike file to " + partial_path.filename().string() +
-                   " (" + error.message() + ")");
-}
 
 }  // namespace
 
@@ -167,7 +144,7 @@ struct spike_writer::impl {
     std::string problem;
     if (comm.rank() == 0) {
       try {
-        prepare_resumed_file(final_path, partial_path,
+        io_detail::prepare_resumed_file(final_path, partial_path, "spike",
                              [&](const std::filesystem::path& existing) { count_kept_spikes(existing, resume_step); });
         drop_spikes_not_kept();
       } catch (const std::exception& error) {
@@ -370,17 +347,7 @@ struct spike_writer::impl {
     datasets.clear();
     file.close();  // collective: every rank's data is in the file afterwards
     closed = true;
-    // One rank renames; the broadcast both shares its outcome and keeps the others from
-    // returning before the final file exists.
-    std::string rename_error;
-    if (comm.rank() == 0) {
-      std::error_code error;
-      std::filesystem::rename(partial_path, final_path, error);
-      if (error) rename_error = partial_path.string() + ": cannot rename to " + final_path.string() + " (" +
-                                error.message() + ")";
-    }
-    rename_error = comm.broadcast(rename_error);
-    if (!rename_error.empty()) throw io_error(rename_error);
+    io_detail::publish_partial_file(comm, partial_path, final_path);
   }
 };
 
