@@ -15,6 +15,7 @@
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
 #include "myelin/io/checkpoint.hpp"
+#include "myelin/io/tally_file.hpp"
 #include "myelin/config/config.hpp"
 #include "myelin/connect/connection_rules.hpp"
 #include "myelin/sim/simulation.hpp"
@@ -167,8 +168,22 @@ int run_command(const run_options_values& opts, const communicator& world) {
   const run_outcome outcome = sim.run(control);
 
   const run_summary summary = gather_summary(spec, sim, world, threads);
+  rank_facts facts;
+  facts.threads = threads;
+  facts.neurons = sim.counts().neurons;
+  facts.synapses = sim.counts().synapses;
+  facts.peak_rss_bytes = peak_rss_bytes();
+  facts.wall_seconds = sim.counts().simulate_s;
+  facts.build_seconds = sim.counts().build_s;
+  facts.min_delay_ms = double(sim.min_delay_steps()) * spec.simulation.dt_ms;
+  const tally_report tallies = gather_tally_report(world, spec, sim.tallies(), facts);
+  write_tally_file(world, dir / "tallies.h5", tallies);
   if (world.rank() == 0) {
     print_summary(summary);
+    if (!sim.tallies().energy_notice.empty())
+      std::fprintf(stderr, "[myelin] energy is modeled (preset %s): %s\n", spec.energy.preset.c_str(),
+                   sim.tallies().energy_notice.c_str());
+    print_tally_table(tallies);
     write_summary_json(summary, dir / "summary.json");
     std::printf("  output       %s\n", dir.string().c_str());
     if (outcome == run_outcome::stopped_with_checkpoint)

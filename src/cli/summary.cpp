@@ -1,19 +1,37 @@
 #include "cli/summary.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 namespace myelin::cli {
 
-namespace {
-// Peak resident memory of this process (VmHWM), in bytes.
 std::uint64_t peak_rss_bytes() {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
   return 0;
+}
+
+namespace {
+// 1.23e-06 J as "1.23 uJ": SI prefixes for energies and powers that span 15 orders of magnitude.
+std::string si(double v, const char* unit) {
+  static constexpr const char* prefixes[] = {"f", "p", "n", "u", "m", "", "k", "M", "G", "T"};
+  int i = 5;
+  double x = v;
+  while (x != 0.0 && std::abs(x) < 1.0 && i > 0) {
+    x *= 1000.0;
+    --i;
+  }
+  while (std::abs(x) >= 1000.0 && i < 9) {
+    x /= 1000.0;
+    ++i;
+  }
+  char text[48];
+  std::snprintf(text, sizeof text, "%.3g %s%s", x, prefixes[i], unit);
+  return text;
 }
 
 std::string json_escape(const std::string& s) {
@@ -104,6 +122,28 @@ void print_summary(const run_summary& s) {
   for (std::size_t p = 0; p < s.population_names.size(); ++p)
     std::printf("  %-12s %10llu %12llu %10.3f\n", s.population_names[p].c_str(), u(s.population_sizes[p]),
                 u(s.population_spikes[p]), s.rate_hz(p));
+}
+
+void print_tally_table(const tally_report& r) {
+  const char* source = r.energy_measured ? "measured, RAPL" : "modeled";
+  std::printf("  energy       %s (%s%s%s), %s average, %s per synaptic event\n", si(r.energy_joules, "J").c_str(),
+              source, r.energy_measured ? "" : ": preset ", r.energy_measured ? "" : r.energy_preset.c_str(),
+              si(r.average_watts(), "W").c_str(), si(r.joules_per_synaptic_event(), "J").c_str());
+  std::printf("  by phase    ");
+  for (std::size_t p = 0; p < n_phases; ++p)
+    std::printf(" %s %s%s", std::string(phase_names[p]).c_str(), si(r.energy_joules_per_phase[p], "J").c_str(),
+                p + 1 < n_phases ? "," : "\n");
+  std::printf("  brain        %llu neurons use %s in a brain (20 W per 86e9 neurons): this run used %.3g times that;\n"
+              "               a synaptic event costs ~%s there (20 W / (1e14 synapses x %.3g Hz)): %.3g times less\n",
+              static_cast<unsigned long long>(r.n_neurons), si(r.brain_watts, "W").c_str(),
+              r.brain_watts > 0 ? r.average_watts() / r.brain_watts : 0.0,
+              si(r.brain_joules_per_synaptic_event, "J").c_str(), r.mean_rate_hz,
+              r.brain_joules_per_synaptic_event > 0 ? r.joules_per_synaptic_event() / r.brain_joules_per_synaptic_event
+                                                    : 0.0);
+  std::printf("  comm         %s sent between ranks in %llu collectives, %.1f%% of the time in exchange; "
+              "load imbalance %.3f (max/mean compute)\n",
+              human_bytes(double(r.bytes_sent)).c_str(), static_cast<unsigned long long>(r.collectives),
+              100.0 * r.exchange_share, r.load_imbalance);
 }
 
 void write_summary_json(const run_summary& s, const std::filesystem::path& path) {

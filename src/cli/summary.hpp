@@ -10,6 +10,7 @@
 #include "myelin/comm/communicator.hpp"
 #include "myelin/config/spec.hpp"
 #include "myelin/sim/simulation.hpp"
+#include "myelin/tallies/tally_report.hpp"
 
 namespace myelin::cli {
 
@@ -35,6 +36,11 @@ run_summary gather_summary(const run_spec& spec, const simulation& sim, const co
 void print_summary(const run_summary& s);
 void write_summary_json(const run_summary& s, const std::filesystem::path& path);
 
+// The energy and communication table at the end of a run (from the tallies).
+void print_tally_table(const tally_report& r);
+
 std::string human_bytes(double bytes);
+// Peak resident memory of this process (VmHWM), in bytes.
+std::uint64_t peak_rss_bytes();
 
 }  // namespace myelin::cli

@@ -150,6 +150,18 @@ std::vector<double> communicator::allgather(double v) const {
   return out;
 }
 
+std::vector<double> communicator::allgather(std::span<const double> values) const {
+  std::vector<double> out(values.size() * std::size_t(size_));
+  if (size_ == 1 || values.empty()) {
+    if (size_ == 1) std::copy(values.begin(), values.end(), out.begin());
+    return out;
+  }
+  check_mpi(MPI_Allgather(values.data(), int(values.size()), MPI_DOUBLE, out.data(), int(values.size()), MPI_DOUBLE,
+                          comm_),
+            "MPI_Allgather");
+  return out;
+}
+
 bool communicator::any(bool flag) const {
   int v = flag ? 1 : 0;
   allreduce(comm_, size_, &v, 1, MPI_INT, MPI_MAX);
@@ -174,6 +186,32 @@ int communicator::ranks_on_node() const {
   MPI_Comm_free(&node);
   check_mpi(rc, "MPI_Comm_size");
   return n;
+}
+
+communicator::node_placement communicator::placement() const {
+  node_placement where;
+  if (size_ == 1) return where;
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  // Ranks are ordered by world rank within the node (key = rank), so node rank 0 is the leader;
+  // it tells the others its world rank.
+  int node_rank = 0;
+  int leader_rank = rank_;
+  int rc = MPI_Comm_rank(node, &node_rank);
+  if (rc == MPI_SUCCESS) rc = MPI_Comm_size(node, &where.ranks_on_node);
+  if (rc == MPI_SUCCESS) rc = MPI_Bcast(&leader_rank, 1, MPI_INT, 0, node);
+  MPI_Comm_free(&node);
+  check_mpi(rc, "MPI_Comm_rank, MPI_Comm_size or MPI_Bcast on the node's communicator");
+  where.leader = node_rank == 0;
+  // The node's number: how many leaders have a lower world rank than its own leader.
+  where.n_nodes = 0;
+  where.node = 0;
+  for (double r : allgather(where.leader ? double(rank_) : -1.0)) {
+    if (r < 0.0) continue;
+    ++where.n_nodes;
+    if (r < double(leader_rank)) ++where.node;
+  }
+  return where;
 }
 
 void communicator::abort(int exit_code) const {

@@ -42,7 +42,10 @@ spike_exchange::spike_exchange(const communicator& comm, const partition& part,
     for (std::int64_t i = 0; i < recv_counts[r]; ++i, ++k) ranks_[fill[wanted[k] / n_ranks]++] = std::uint32_t(r);
 
   send_counts_.assign(n_ranks, 0);
+  send_at_.assign(n_ranks + 1, 0);
+  spikes_sent_to_.assign(n_ranks, 0);
   bytes_sent_to_.assign(n_ranks, 0);
+  bytes_received_from_.assign(n_ranks, 0);
 }
 
 std::span<const std::uint32_t> spike_exchange::target_ranks(std::uint64_t gid) const {
@@ -56,7 +59,8 @@ std::span<const received_spike> spike_exchange::exchange(std::span<const receive
   std::fill(send_counts_.begin(), send_counts_.end(), 0);
   for (const auto& s : local_spikes)
     for (std::uint32_t r : target_ranks(s.gid)) ++send_counts_[r];
-  std::vector<std::int64_t> at(n_ranks + 1, 0);
+  std::vector<std::int64_t>& at = send_at_;
+  at[0] = 0;
   for (std::size_t r = 0; r < n_ranks; ++r) at[r + 1] = at[r] + send_counts_[r];
   send_.resize(std::size_t(at[n_ranks]));
   for (const auto& s : local_spikes) {
@@ -71,6 +75,7 @@ std::span<const received_spike> spike_exchange::exchange(std::span<const receive
       bytes_sent_ += b;
       spikes_sent_ += std::uint64_t(send_counts_[r]);
     }
+    spikes_sent_to_[r] += std::uint64_t(send_counts_[r]);
     bytes_sent_to_[r] += b;
     send_counts_[r] *= std::int64_t(bytes_per_spike);
   }
@@ -79,6 +84,7 @@ std::span<const received_spike> spike_exchange::exchange(std::span<const receive
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(send_.data()), send_.size() * 8),
       send_counts_, recv_counts_, recv_bytes_, stop);
   if (comm_.size() > 1) collectives_ += 2;
+  for (std::size_t r = 0; r < n_ranks; ++r) bytes_received_from_[r] += std::uint64_t(recv_counts_[r]);
 
   const std::size_t n_recv = recv_bytes_.size() / bytes_per_spike;
   received_.resize(n_recv);

@@ -22,6 +22,7 @@
 #include "config/resolved_ini.hpp"
 #include "config/schema.hpp"
 #include "config/value_parsers.hpp"
+#include "myelin/tallies/energy.hpp"
 
 namespace myelin {
 namespace config_detail {
@@ -193,6 +194,8 @@ class spec_builder {
     spec.simulation = read_simulation();
     spec.output = read_output();
     spec.checkpoint = read_checkpoint();
+    spec.tallies = read_tallies();
+    spec.energy = read_energy();
     spec.slurm = read_slurm();
     dt_ms_ = spec.simulation.dt_ms;
     for (const auto* section : sections_of(section_kind::population)) {
@@ -291,6 +294,43 @@ class spec_builder {
                                .value_or(checkpoint.directory);
     checkpoint.keep = static_cast<int>(reader.integer("keep", {.min = 1, .max = 1000000}, std::uint64_t(checkpoint.keep)));
     return checkpoint;
+  }
+
+  tallies_spec read_tallies() const {
+    const ini_section section = singleton(section_kind::tallies);
+    const section_reader reader = reader_for(section, section_kind::tallies);
+    tallies_spec tallies;
+    tallies.window_ms = reader.number("window_ms", positive_number(), tallies.window_ms);
+    return tallies;
+  }
+
+  energy_spec read_energy() const {
+    const ini_section section = singleton(section_kind::energy);
+    const section_reader reader = reader_for(section, section_kind::energy);
+    energy_spec energy;
+    const energy_preset* preset = find_energy_preset(energy.preset);
+    energy.preset = reader
+                        .optional("preset",
+                                  [&](std::string_view text) {
+                                    preset = find_energy_preset(trim(text));
+                                    if (preset == nullptr) {
+                                      std::string names;
+                                      for (const auto& p : energy_presets())
+                                        names += (names.empty() ? "" : ", ") + std::string(p.name);
+                                      throw invalid_value{"one of " + names};
+                                    }
+                                    return std::string(preset->name);
+                                  })
+                        .value_or(energy.preset);
+    const energy_parameters& p = preset->parameters;
+    energy.watts_per_active_core = reader.number("watts_per_active_core", non_negative_number(), p.watts_per_active_core);
+    energy.idle_watts_per_node = reader.number("idle_watts_per_node", non_negative_number(), p.idle_watts_per_node);
+    energy.joules_per_byte = reader.number("joules_per_byte", non_negative_number(), p.joules_per_byte);
+    energy.joules_per_synaptic_event =
+        reader.number("joules_per_synaptic_event", non_negative_number(), p.joules_per_synaptic_event);
+    energy.measure = reader.flag("measure", energy.measure);
+    energy.powercap_dir = reader.optional("powercap_dir", directory_path).value_or(energy.powercap_dir);
+    return energy;
   }
 
   slurm_spec read_slurm() const {

@@ -56,6 +56,18 @@ std::string resolved_ini_text(const run_spec& spec) {
   if (!spec.checkpoint.directory.empty()) ini.key("directory", spec.checkpoint.directory);
   ini.integer("keep", static_cast<std::uint64_t>(spec.checkpoint.keep));
 
+  ini.section("tallies");
+  ini.number("window_ms", spec.tallies.window_ms);
+
+  ini.section("energy");
+  ini.key("preset", spec.energy.preset);
+  ini.number("watts_per_active_core", spec.energy.watts_per_active_core);
+  ini.number("idle_watts_per_node", spec.energy.idle_watts_per_node);
+  ini.number("joules_per_byte", spec.energy.joules_per_byte);
+  ini.number("joules_per_synaptic_event", spec.energy.joules_per_synaptic_event);
+  ini.flag("measure", spec.energy.measure);
+  ini.key("powercap_dir", spec.energy.powercap_dir);
+
   if (!spec.slurm.keys.empty()) {
     ini.section("slurm");
     for (const auto& [key, value] : spec.slurm.keys) ini.key(key, value);

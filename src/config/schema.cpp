@@ -29,6 +29,20 @@ constexpr std::array<key_info, 3> checkpoint_keys{{
     {"keep", "how many of the newest checkpoints are kept"},
 }};
 
+constexpr std::array<key_info, 1> tallies_keys{{
+    {"window_ms", "model time per window of the tally time series, in ms"},
+}};
+
+constexpr std::array<key_info, 7> energy_keys{{
+    {"preset", "hardware class whose energy figures model the run"},
+    {"watts_per_active_core", "power of one busy core in W"},
+    {"idle_watts_per_node", "power of an idle node in W"},
+    {"joules_per_byte", "energy per byte sent to another rank in J"},
+    {"joules_per_synaptic_event", "energy of the memory traffic of one synaptic event in J"},
+    {"measure", "whether RAPL energy counters are read where present"},
+    {"powercap_dir", "where the RAPL energy counters are"},
+}};
+
 constexpr std::array<key_info, 14> slurm_keys{{
     {"nodes", "number of nodes"},
     {"ntasks_per_node", "MPI ranks per node"},
@@ -105,10 +119,12 @@ struct section_info {
   bool has_instance_name;
 };
 
-constexpr std::array<section_info, 8> sections{{
+constexpr std::array<section_info, 10> sections{{
     {section_kind::simulation, "simulation", false},
     {section_kind::output, "output", false},
     {section_kind::checkpoint, "checkpoint", false},
+    {section_kind::tallies, "tallies", false},
+    {section_kind::energy, "energy", false},
     {section_kind::slurm, "slurm", false},
     {section_kind::population, "population", true},
     {section_kind::projection, "projection", true},
@@ -196,6 +212,10 @@ std::span<const key_info> keys_of(section_kind kind) {
       return output_keys;
     case section_kind::checkpoint:
       return checkpoint_keys;
+    case section_kind::tallies:
+      return tallies_keys;
+    case section_kind::energy:
+      return energy_keys;
     case section_kind::slurm:
       return slurm_keys;
     case section_kind::population:

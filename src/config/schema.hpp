@@ -13,7 +13,7 @@
 
 namespace myelin::config_detail {
 
-enum class section_kind { simulation, output, checkpoint, slurm, population, projection, input, record };
+enum class section_kind { simulation, output, checkpoint, tallies, energy, slurm, population, projection, input, record };
 
 struct key_info {
   std::string_view key;

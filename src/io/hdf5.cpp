@@ -244,17 +244,28 @@ void object::write_attribute_raw(std::string_view name, hid_t stored_type, hid_t
 }
 
 void object::write_attribute(std::string_view name, std::string_view text) {
+  const std::string value(text);
+  write_string_attribute(name, std::span<const std::string>(&value, 1), /*scalar=*/true);
+}
+
+void object::write_attribute(std::string_view name, std::span<const std::string> texts) {
+  write_string_attribute(name, texts, /*scalar=*/false);
+}
+
+void object::write_string_attribute(std::string_view name, std::span<const std::string> texts, bool scalar) {
   const std::string attribute_name(name);
-  const std::string value(text);  // null-terminated
-  const char* value_pointer = value.c_str();
+  std::vector<const char*> pointers;  // to the null-terminated values
+  for (const std::string& t : texts) pointers.push_back(t.c_str());
   const auto describe = [&] { return "write attribute " + attribute_name + " of " + path_; };
   const handle type = variable_length_string_type(file_path_);
-  const dataspace space({}, {}, file_path_, path_ + " attribute " + attribute_name);
+  const hsize_t n = texts.size();
+  const dataspace space(scalar ? std::span<const hsize_t>() : std::span<const hsize_t>(&n, 1), {}, file_path_,
+                        path_ + " attribute " + attribute_name);
   const handle attribute(check_id(H5Acreate2(id(), attribute_name.c_str(), type.id(), space.id(), H5P_DEFAULT,
                                              H5P_DEFAULT),
                                   file_path_, describe),
                          H5Aclose);
-  check_status(H5Awrite(attribute.id(), type.id(), &value_pointer), file_path_, describe);
+  check_status(H5Awrite(attribute.id(), type.id(), pointers.data()), file_path_, describe);
 }
 
 void object::write_enum_attribute(std::string_view name, std::span<const std::string_view> names,

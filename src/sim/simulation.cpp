@@ -1,6 +1,9 @@
 #include "myelin/sim/simulation.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 #include "myelin/io/output_space.hpp"
@@ -21,6 +24,7 @@ simulation::~simulation() = default;
 void simulation::restore(const std::filesystem::path& checkpoint) { impl_->restore(checkpoint); }
 run_outcome simulation::run(const run_control& control) { return impl_->run(control); }
 const run_counts& simulation::counts() const { return impl_->counts; }
+const run_tallies& simulation::tallies() const { return impl_->tallies; }
 std::int64_t simulation::steps() const { return impl_->n_steps; }
 std::int64_t simulation::start_step() const { return impl_->start_step; }
 std::int64_t simulation::min_delay_steps() const { return impl_->layout.min_delay_steps(); }
@@ -45,6 +49,14 @@ struct recorders {
     for (auto& r : reports) r->close();
   }
 };
+
+// CPU time of this process (all threads), in seconds: how measured node energy is shared by ranks.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 }  // namespace
 
@@ -72,6 +84,40 @@ run_outcome simulation::impl::run(const run_control& control) {
   const bool write = !control.output_dir.empty();
   const bool resumed = start_step > 0;
 
+  // Tallies: cumulative counts of this process, cut into windows of whole intervals. The node's
+  // energy is measured (RAPL, read by the node's leader) only if every node can.
+  tallies = run_tallies{};
+  tallies.placement = comm.placement();
+  std::optional<powercap_meter> meter;
+  if (spec.energy.measure && tallies.placement.leader) meter.emplace(spec.energy.powercap_dir);
+  const bool cannot_measure = tallies.placement.leader && (!meter || !meter->available());
+  tallies.energy_measured = spec.energy.measure && !comm.any(cannot_measure);
+  if (!tallies.energy_measured) {
+    if (spec.energy.measure)
+      tallies.energy_notice = meter && !meter->available() ? meter->problem() : "a node has no readable RAPL counters";
+    meter.reset();
+  }
+  double update_wall_s = 0.0, deliver_wall_s = 0.0;
+  auto tally_now = [&] {
+    tally_counts c;
+    for (const auto& ts : threads) {
+      c.neuron_updates += ts->neuron_updates;
+      c.synaptic_events += ts->synaptic_events;
+      c.poisson_events += ts->poisson_events;
+    }
+    c.spikes_emitted = counts.spikes_emitted;
+    c.bytes_sent = exchange->bytes_sent();
+    c.collectives = exchange->collectives();
+    c.seconds = {update_wall_s, deliver_wall_s, counts.exchange_s, counts.record_s, counts.checkpoint_s};
+    c.cpu_seconds = process_cpu_seconds();
+    c.node_joules = meter ? meter->joules() : 0.0;
+    return c;
+  };
+  const std::int64_t window_steps = std::max<std::int64_t>(D, std::llround(spec.tallies.window_ms / dt) / D * D);
+  tally_series series(start_step, window_steps, dt, tally_now());
+
+  // Opening the outputs counts as recording, as does closing them.
+  auto t_outputs = clock_type::now();
   // Room for the output before any of it is written, and before every flush (output_space.hpp).
   if (write) require_output_space(comm, control.output_dir);
   recorders out;
@@ -116,6 +162,8 @@ run_outcome simulation::impl::run(const run_control& control) {
     }
   }
 
+  counts.record_s += seconds_since(t_outputs);
+
   const std::int64_t flush_every =
       std::max<std::int64_t>(D, std::llround(spec.output.flush_interval_ms / dt) / D * D);
   std::int64_t next_flush = start_step + flush_every;
@@ -129,8 +177,15 @@ run_outcome simulation::impl::run(const run_control& control) {
   double last_progress = -1.0;
   run_outcome outcome = run_outcome::complete;
 
+
   for (std::int64_t t0 = start_step; t0 < n_steps; t0 += D) {
     const std::int64_t t1 = std::min(t0 + D, n_steps);
+    const auto t_parallel = clock_type::now();
+    double update_sum_s = 0.0, deliver_sum_s = 0.0;
+    for (const auto& ts : threads) {
+      update_sum_s -= ts->update_s;
+      deliver_sum_s -= ts->deliver_s;
+    }
     on_every_thread(threads, [&](thread_state& ts) {
       auto t = clock_type::now();
       for (const received_spike& s : received) ts.arrivals->enqueue(s.gid, s.step);
@@ -157,6 +212,19 @@ run_outcome simulation::impl::run(const run_control& control) {
       }
     });
     counts.steps_simulated += t1 - t0;
+    {
+      // The parallel region's wall time (waiting for the slowest thread included), split between
+      // update and delivery as the threads' summed times are.
+      const double wall = seconds_since(t_parallel);
+      for (const auto& ts : threads) {
+        update_sum_s += ts->update_s;
+        deliver_sum_s += ts->deliver_s;
+      }
+      const double busy = update_sum_s + deliver_sum_s;
+      const double deliver_share = busy > 0.0 ? deliver_sum_s / busy : 0.0;
+      deliver_wall_s += wall * deliver_share;
+      update_wall_s += wall * (1.0 - deliver_share);
+    }
 
     auto t_phase = clock_type::now();
     local_spikes.clear();
@@ -220,6 +288,8 @@ run_outcome simulation::impl::run(const run_control& control) {
       counts.checkpoint_s += seconds_since(t_phase);
     }
 
+    if (t1 < n_steps && !stop) series.close(t1, tally_now());
+
     if (control.progress && comm.rank() == 0) {
       const double done = double(t1) / double(n_steps);
       if (done - last_progress >= 0.01 || t1 == n_steps) {
@@ -235,15 +305,25 @@ run_outcome simulation::impl::run(const run_control& control) {
   // Complete: rename the outputs to their final names. Stopped: they were flushed up to the
   // checkpoint and keep their .partial names (incomplete) until a restart completes them; every
   // rank closes them together as `out` goes out of scope.
+  t_outputs = clock_type::now();
   if (outcome == run_outcome::complete) out.close();
+  counts.record_s += seconds_since(t_outputs);
+  series.finish(start_step + counts.steps_simulated, tally_now());
 
   for (auto& ts : threads) {
     counts.neuron_updates += std::exchange(ts->neuron_updates, 0);
     counts.synaptic_events += std::exchange(ts->synaptic_events, 0);
     counts.poisson_events += std::exchange(ts->poisson_events, 0);
   }
-  counts.update_s = threads[0]->update_s;
-  counts.deliver_s = threads[0]->deliver_s;
+  counts.update_s = update_wall_s;
+  counts.deliver_s = deliver_wall_s;
+  tallies.windows = series.windows();
+  tallies.spikes_sent_to = exchange->spikes_sent_to();
+  tallies.bytes_sent_to = exchange->bytes_sent_to();
+  tallies.bytes_received_from = exchange->bytes_received_from();
+  tallies.start_step = start_step;
+  tallies.end_step = start_step + counts.steps_simulated;
+  tallies.window_steps = window_steps;
   counts.spikes_sent = exchange->spikes_sent();
   counts.bytes_sent = exchange->bytes_sent();
   counts.collectives = exchange->collectives();

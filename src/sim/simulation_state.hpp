@@ -102,6 +102,7 @@ struct simulation::impl {
   std::vector<std::unique_ptr<thread_state>> threads;
   std::unique_ptr<spike_exchange> exchange;
   run_counts counts;
+  run_tallies tallies;
   // Spikes received but not yet enqueued (delivered from the next interval on).
   std::vector<received_spike> received;
   // This rank's spikes of the last max-delay steps: still in flight, so part of a checkpoint.

@@ -80,6 +80,8 @@ class communicator {
   std::vector<std::uint64_t> exscan_sum(std::span<const std::uint64_t> values) const;
   // Every rank's value, in rank order.
   std::vector<double> allgather(double v) const;
+  // Every rank's values (the same count on every rank), concatenated in rank order.
+  std::vector<double> allgather(std::span<const double> values) const;
   // true on every rank if `flag` is true on any rank.
   bool any(bool flag) const;
   // Rank 0's string on every rank.
@@ -87,6 +89,16 @@ class communicator {
 
   // Number of ranks on this rank's node (they share its memory).
   int ranks_on_node() const;
+
+  // Where this rank runs: nodes are MPI shared-memory domains, numbered in the order of their
+  // lowest rank; the node's leader is its lowest rank. Collective.
+  struct node_placement {
+    int node = 0;
+    int n_nodes = 1;
+    int ranks_on_node = 1;
+    bool leader = true;
+  };
+  node_placement placement() const;
 
   // Ends every rank of the job now (MPI_Abort); for errors found on one rank only.
   [[noreturn]] void abort(int exit_code) const;

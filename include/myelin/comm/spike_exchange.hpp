@@ -34,10 +34,14 @@ class spike_exchange {
   // Ranks that hold targets of a neuron of this rank.
   std::span<const std::uint32_t> target_ranks(std::uint64_t gid) const;
 
-  // Totals so far, for tallies.
+  // Totals so far, for tallies. spikes_sent and bytes_sent count what went to other ranks; the
+  // per-rank vectors (one entry per rank, this rank's own included) count every spike message:
+  // sent to rank r, and received from rank r (counted on arrival, from the received sizes).
   std::uint64_t spikes_sent() const { return spikes_sent_; }
   std::uint64_t bytes_sent() const { return bytes_sent_; }
+  const std::vector<std::uint64_t>& spikes_sent_to() const { return spikes_sent_to_; }
   const std::vector<std::uint64_t>& bytes_sent_to() const { return bytes_sent_to_; }
+  const std::vector<std::uint64_t>& bytes_received_from() const { return bytes_received_from_; }
   std::uint64_t collectives() const { return collectives_; }
   static constexpr std::size_t bytes_per_spike = sizeof(std::uint64_t);
 
@@ -47,11 +51,12 @@ class spike_exchange {
   std::vector<std::uint32_t> ranks_;
   // Buffers kept between intervals.
   std::vector<std::int64_t> send_counts_, recv_counts_;
+  std::vector<std::int64_t> send_at_;  // where each destination's block starts in send_
   std::vector<std::uint64_t> send_;
   std::vector<unsigned char> recv_bytes_;
   std::vector<received_spike> received_;
   std::uint64_t spikes_sent_ = 0, bytes_sent_ = 0, collectives_ = 0;
-  std::vector<std::uint64_t> bytes_sent_to_;
+  std::vector<std::uint64_t> spikes_sent_to_, bytes_sent_to_, bytes_received_from_;
 };
 
 }  // namespace myelin

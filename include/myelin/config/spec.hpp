@@ -121,6 +121,21 @@ struct checkpoint_spec {
   int keep = 3;              // newest checkpoints kept
 };
 
+// [tallies]: how the run's counts are cut into a time series (tallies.h5).
+struct tallies_spec {
+  double window_ms = 100.0;  // model time per window, rounded to whole communication intervals
+};
+
+// [energy]: measured from RAPL (powercap) where readable, else modeled with a preset's
+// parameters, each of which a key may override (myelin/tallies/energy.hpp has the model).
+struct energy_spec {
+  std::string preset = "cpu-node";
+  double watts_per_active_core = 0.0, idle_watts_per_node = 0.0, joules_per_byte = 0.0,
+         joules_per_synaptic_event = 0.0;  // the preset's values unless set
+  bool measure = true;                     // read powercap when it is there
+  std::string powercap_dir = "/sys/class/powercap";
+};
+
 // [slurm]: read by tools/myelin-submit, which validates every value before it enters a job
 // script; myelin itself only checks the types and keeps the keys given, in file order.
 struct slurm_spec {
@@ -138,6 +153,8 @@ struct run_spec {
   simulation_spec simulation;
   output_spec output;
   checkpoint_spec checkpoint;
+  tallies_spec tallies;
+  energy_spec energy;
   slurm_spec slurm;
   network_spec network;
   std::vector<record_spec> records;

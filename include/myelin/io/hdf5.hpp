@@ -162,6 +162,8 @@ class object {
   }
   // A variable-length UTF-8 string, as h5py writes str (bmtk and libsonata read it as a string).
   void write_attribute(std::string_view name, std::string_view text);
+  // A 1-D array of variable-length UTF-8 strings (h5py reads it as an array of str or bytes).
+  void write_attribute(std::string_view name, std::span<const std::string> texts);
   // A scalar enum over uint8 (as h5py.enum_dtype(..., basetype='u1')): member names[i] has value i.
   void write_enum_attribute(std::string_view name, std::span<const std::string_view> names, std::uint8_t value);
   // The member name of a scalar enum attribute.
@@ -188,6 +190,7 @@ class object {
   std::string path_;
 
  private:
+  void write_string_attribute(std::string_view name, std::span<const std::string> texts, bool scalar);
   void write_attribute_raw(std::string_view name, hid_t stored_type, hid_t mem_type, std::span<const hsize_t> dims,
                            const void* data);
   std::size_t attribute_size(std::string_view name) const;

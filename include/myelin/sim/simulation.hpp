@@ -12,6 +12,7 @@
 
 #include "myelin/comm/communicator.hpp"
 #include "myelin/config/spec.hpp"
+#include "myelin/tallies/tallies.hpp"
 
 namespace myelin {
 
@@ -67,6 +68,7 @@ class simulation {
   run_outcome run(const run_control& control);
 
   const run_counts& counts() const;
+  const run_tallies& tallies() const;
   std::int64_t steps() const;
   std::int64_t start_step() const;
   std::int64_t min_delay_steps() const;
