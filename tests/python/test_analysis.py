@@ -325,6 +325,7 @@ EXPECTED_PLOTS = {  # file: (width, height) in pixels at plots.DPI = 100
     "raster.png": (1000, 600), "rates.png": (780, 340), "population_rate.png": (1000, 400),
     "avalanches.png": (1600, 500), "tally_phases.png": (1000, 500),
     "tally_communication.png": (750, 620), "tally_energy.png": (800, 480), "compare.png": (1500, 460),
+    "tally_compare.png": (1200, 460),
 }
 
 
@@ -449,6 +450,32 @@ def test_report_on_a_real_tiny_run(tmp_path):
         assert mine["rate_hz"] == pytest.approx(pop["rate_hz"], rel=1e-6)
     assert report["avalanches"]["network"]["avalanches"] > 0
     assert os.path.isfile(run / "analysis" / "report.html")
-    assert len(report["plots"]) == 4 and all(os.path.isfile(run / "analysis" / p["file"]) for p in report["plots"])
+    files = {p["file"] for p in report["plots"]}
+    assert all(os.path.isfile(run / "analysis" / f) for f in files)
+    assert {f for f in files if not f.startswith("tally_")} == {"raster.png", "rates.png", "population_rate.png",
+                                                                 "avalanches.png"}
     for pop in summary["populations"]:
         assert pop["name"] in res.stdout
+    if not os.path.isfile(run / "tallies.h5"):
+        assert not any(f.startswith("tally_") for f in files)
+        return
+    # The binary's tallies.h5: read without a warning (checked above), every plot, and numbers that
+    # agree with summary.json (a run without a restart: both cover every step).
+    assert files >= {"tally_phases.png", "tally_communication.png", "tally_energy.png", "tally_windows.png"}
+    t = report["tallies"]
+    attrs, totals = t["attributes"], t["rank_totals"]
+    assert attrs["n_ranks"] == summary["ranks"] and attrs["n_threads"] == summary["threads"]
+    assert attrs["n_neurons"] == summary["neurons"] and attrs["n_synapses"] == summary["synapses"]
+    assert attrs["model_time_ms"] == pytest.approx(summary["t_model_ms"])
+    assert totals["spikes_emitted"] == summary["spikes"]
+    assert totals["synaptic_events"] == summary["synaptic_events"]
+    assert totals["neuron_updates"] == summary["neuron_updates"]
+    assert attrs["energy_source"] in ("measured", "modeled")
+    assert t["derived"]["energy_joules_total"] > 0 and t["derived"]["average_power_watts"] > 0
+    assert sum(t["windows"]["synaptic_events"]) == summary["synaptic_events"]
+    assert t["windows"]["t_end_ms"][-1] == pytest.approx(summary["t_model_ms"])
+    plan = subprocess.run([os.path.join(ROOT, "tools", "myelin-plan"), str(run), "--json"], capture_output=True,
+                          text=True, timeout=120)
+    assert plan.returncode == 0, plan.stderr
+    q = json.loads(plan.stdout)["quantities"]
+    assert q["nodes"]["value"] >= 1 and q["real_time_factor"]["value"] > 0

@@ -109,15 +109,7 @@ def write_plots(a, out_dir):
             entries.append(_avalanche_entry(av, name, col[name], a.network is None))
     if entries:
         done.append(plots.avalanche_distributions(os.path.join(out_dir, "avalanches.png"), entries))
-    t = a.tallies
-    if t is not None:
-        if t.phase_seconds is not None:
-            done.append(plots.tally_phases(os.path.join(out_dir, "tally_phases.png"), t.phase_seconds, t.phases))
-        if t.bytes_sent is not None:
-            done.append(plots.tally_comm(os.path.join(out_dir, "tally_communication.png"), t.bytes_sent))
-        if t.energy_joules is not None:
-            done.append(plots.tally_energy(os.path.join(out_dir, "tally_energy.png"), t.energy_joules,
-                                           t.energy_phases, t.energy_source))
+    done.extend(write_tally_plots(a, out_dir))
     if a.compare:
         b = a.compare["other"]
         names = a.names + [n for n in b.names if n not in a.names]
@@ -130,6 +122,54 @@ def write_plots(a, out_dir):
             os.path.join(out_dir, "compare.png"), names, {k: metric(a, k) for k, _ in keys},
             {k: metric(b, k) for k, _ in keys}, f"A: {_short(a.run.label)}", f"B: {_short(b.run.label)}", keys,
             title=f"Comparison per population: A = {a.run.label}, B = {b.run.label}"))
+    return done
+
+
+def write_tally_plots(a, out_dir):
+    """The tally PNGs of an Analysis (each only when its data are in tallies.h5); with --compare
+    and tallies in both runs also tally_compare.png."""
+    from . import plots
+    from .report import fmt
+    done = []
+    t = a.tallies
+    if t is not None:
+        if t.phase_seconds is not None:
+            done.append(plots.tally_phases(os.path.join(out_dir, "tally_phases.png"), t.phase_seconds, t.phases))
+        b = t.sent_bytes_matrix()
+        if b is not None:
+            done.append(plots.tally_comm(os.path.join(out_dir, "tally_communication.png"), b))
+        if t.energy_joules is not None:
+            d = t.derived()
+            note = []
+            if d["average_power_watts"] is not None:
+                note.append(f"average power {fmt(d['average_power_watts'], 3)} W"
+                            + (f" ({fmt(d['brain_power_ratio'], 3)} x brain)" if d["brain_power_ratio"] else ""))
+            if d["energy_per_synaptic_event_joules"] is not None:
+                note.append(f"{fmt(d['energy_per_synaptic_event_joules'], 3)} J per synaptic event"
+                            + (f" ({fmt(d['brain_energy_per_event_ratio'], 3)} x brain)"
+                               if d["brain_energy_per_event_ratio"] else ""))
+            source = t.energy_source + (f", {d['energy_preset']}" if d["energy_preset"] else "")
+            done.append(plots.tally_energy(os.path.join(out_dir, "tally_energy.png"), t.energy_joules,
+                                           t.energy_phases, source, note="\n".join(note) or None))
+        w = t.windows
+        if w is not None and any(k in w for k in ("phase_seconds", "bytes_sent", "synaptic_events",
+                                                  "spikes_emitted")) and w["t_start_ms"].size:
+            done.append(plots.tally_windows(os.path.join(out_dir, "tally_windows.png"), w["t_start_ms"],
+                                            w["t_end_ms"], w.get("phase_seconds"), t.phases, w.get("bytes_sent"),
+                                            w.get("synaptic_events"), w.get("spikes_emitted")))
+    if a.compare:
+        tb = a.compare["other"].tallies
+        if t is not None and tb is not None:
+            na, nb = t.numbers(), tb.numbers()
+
+            def slowest(n):
+                return {k: v["max_s"] for k, v in n.get("phases", {}).items()} or None
+            if slowest(na) or slowest(nb) or na.get("energy_joules") or nb.get("energy_joules"):
+                done.append(plots.tally_compare(
+                    os.path.join(out_dir, "tally_compare.png"), f"A: {_short(a.run.label)}",
+                    f"B: {_short(a.compare['other'].run.label)}", slowest(na), slowest(nb),
+                    na.get("energy_joules"), nb.get("energy_joules"),
+                    title=f"Tallies compared: A = {a.run.label}, B = {a.compare['other'].run.label}"))
     return done
 
 

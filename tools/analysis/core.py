@@ -297,6 +297,18 @@ SUMMARY_METRICS = [
 ]
 
 
+TALLY_METRICS = [
+    ("wall_seconds", "wall time (s)"), ("real_time_factor", "real-time factor"),
+    ("load_imbalance", "load imbalance (max/mean)"), ("cores", "cores"),
+    ("synaptic_events_total", "synaptic events"),
+    ("synaptic_events_per_second_per_core", "synaptic events per s per core"),
+    ("bytes_sent_off_rank", "bytes sent to other ranks"), ("bytes_per_spike_message", "bytes per spike message"),
+    ("exchange_share", "share of time in exchange"), ("average_power_watts", "average power (W)"),
+    ("energy_per_synaptic_event_joules", "energy per synaptic event (J)"),
+    ("brain_power_ratio", "power, run / brain"), ("brain_energy_per_event_ratio", "energy per event, run / brain"),
+]
+
+
 def _get(d, dotted):
     for part in dotted.split("."):
         if not isinstance(d, dict):
@@ -338,10 +350,17 @@ def compare(a, b):
     for phase in list((ta.get("phases") or {})) + [p for p in (tb.get("phases") or {}) if p not in (ta.get("phases") or {})]:
         add("tallies", f"phases.{phase}.max_s", f"{phase}: slowest rank (s)",
             _get(ta, f"phases.{phase}.max_s"), _get(tb, f"phases.{phase}.max_s"))
+    ea, eb = ta.get("energy_joules") or {}, tb.get("energy_joules") or {}
+    for phase in list(ea) + [p for p in eb if p not in ea]:
+        add("tallies", f"energy_joules.{phase}", f"{phase}: energy (J)", ea.get(phase), eb.get(phase))
     if "bytes_sent_total" in ta or "bytes_sent_total" in tb:
         add("tallies", "bytes_sent_total", "bytes sent", ta.get("bytes_sent_total"), tb.get("bytes_sent_total"))
     if "energy_joules_total" in ta or "energy_joules_total" in tb:
         add("tallies", "energy_joules_total", "energy (J)", ta.get("energy_joules_total"), tb.get("energy_joules_total"))
+    da, db = ta.get("derived") or {}, tb.get("derived") or {}
+    for key, label in TALLY_METRICS:
+        if da.get(key) is not None or db.get(key) is not None:
+            add("tallies", f"derived.{key}", label, da.get(key), db.get(key))
     if (a.window.lo, a.window.hi) != (b.window.lo, b.window.hi):
         a.warnings.append(f"compare: windows differ: A {a.window.lo:g} to {a.window.hi:g} ms, "
                           f"B {b.window.lo:g} to {b.window.hi:g} ms")

@@ -310,8 +310,11 @@ def tally_comm(path, bytes_sent):
     if ranks <= 8:
         for i in range(ranks):
             for j in range(ranks):
-                ax.text(j, i, _human_bytes(b[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if b[i, j] > 0 else "0.4")
+                color = "0.4"
+                if b[i, j] > 0:  # dark text on the bright end of the color map
+                    r, g, bl, _ = cmap(im.norm(shown[i, j]))
+                    color = "black" if 0.299 * r + 0.587 * g + 0.114 * bl > 0.5 else "white"
+                ax.text(j, i, _human_bytes(b[i, j]), ha="center", va="center", fontsize=8, color=color)
     if ranks <= 32:
         ax.set_xticks(range(ranks))
         ax.set_yticks(range(ranks))
@@ -323,7 +326,9 @@ def tally_comm(path, bytes_sent):
     return _save(fig, path, title)
 
 
-def tally_energy(path, energy_joules, phases, source):
+def tally_energy(path, energy_joules, phases, source, note=None):
+    """Bars: energy per phase, all ranks. note: a line or two (average power, per event) drawn in
+    the upper right corner."""
     e = np.asarray(energy_joules, dtype=np.float64)
     fig, ax = plt.subplots(figsize=_inches(8, 4.8), layout="constrained")
     cmap = plt.get_cmap("tab10" if len(phases) <= 10 else "tab20")
@@ -335,9 +340,134 @@ def tally_energy(path, energy_joules, phases, source):
     ax.set_xticklabels(phases, rotation=30 if len(phases) > 6 else 0, ha="right" if len(phases) > 6 else "center")
     ax.set_xlabel("phase")
     ax.set_ylabel("energy (J)")
-    ax.set_ylim(0, (e.max() if e.size and e.max() > 0 else 1) * 1.15)
+    ax.set_ylim(0, (e.max() if e.size and e.max() > 0 else 1) * (1.35 if note else 1.15))
+    if note:
+        ax.text(0.99, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="0.8", alpha=0.9))
     title = f"Energy per phase ({source}; total {e.sum():.3g} J)"
     ax.set_title(title)
+    return _save(fig, path, title)
+
+
+def _coarsen(t0, t1, arrays, max_points):
+    """Merges consecutive windows into groups so that at most max_points remain: sums the arrays
+    (first axis), keeps the first start and the last end of each group."""
+    n = t0.size
+    factor = max(1, int(math.ceil(n / max_points)))
+    if factor == 1:
+        return t0, t1, arrays, 1
+    idx = np.arange(0, n, factor)
+    out = [None if a is None else np.add.reduceat(a, idx, axis=0) for a in arrays]
+    ends = np.minimum(idx + factor, n) - 1
+    return t0[idx], t1[ends], out, factor
+
+
+def _steps(t0, t1, y):
+    """x, y for a step curve over windows [t0, t1) (gaps between windows drawn at the last value)."""
+    x = np.append(t0, t1[-1])
+    return x, np.append(y, y[-1])
+
+
+def tally_windows(path, t_start_ms, t_end_ms, phase_seconds=None, phases=None, bytes_sent=None,
+                  synaptic_events=None, spikes_emitted=None, max_points=2000):
+    """Time series over model time, one point per tally window. Top: wall seconds per window and
+    phase, mean over ranks, stacked (black line: the slowest rank's total). Middle: bytes sent per
+    window, all ranks. Bottom: synaptic events and spikes emitted per window, all ranks.
+    phase_seconds [W x R x P]; bytes_sent, synaptic_events, spikes_emitted [W x R]; any may be None."""
+    t0 = np.asarray(t_start_ms, dtype=np.float64)
+    t1 = np.asarray(t_end_ms, dtype=np.float64)
+    ps = None if phase_seconds is None else np.asarray(phase_seconds, dtype=np.float64)
+    mean_ps = None if ps is None else ps.mean(axis=1)           # [W x P]
+    slow = None if ps is None else ps.sum(axis=2)               # [W x R]: summed after merging
+    series = [None if a is None else np.asarray(a, dtype=np.float64).sum(axis=1)
+              for a in (bytes_sent, synaptic_events, spikes_emitted)]
+    t0, t1, merged, factor = _coarsen(t0, t1, [mean_ps, slow] + series, max_points)
+    mean_ps, slow, b, ev, sp = merged
+    panels = [k for k, v in (("phases", mean_ps), ("bytes", b), ("events", ev if ev is not None else sp))
+              if v is not None]
+    fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=_inches(10, 8), layout="constrained",
+                             sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    lo, hi = (float(t0[0]), float(t1[-1])) if t0.size else (0.0, 1.0)
+    for ax, kind in zip(axes, panels):
+        if kind == "phases":
+            cmap = plt.get_cmap("tab10" if len(phases) <= 10 else "tab20")
+            base = np.zeros(t0.size)
+            for j, name in enumerate(phases):
+                x, y0 = _steps(t0, t1, base)
+                _, y1 = _steps(t0, t1, base + mean_ps[:, j])
+                ax.fill_between(x, y0, y1, step="post", color=cmap(j % cmap.N), label=name, lw=0)
+                base = base + mean_ps[:, j]
+            x, y = _steps(t0, t1, slow.max(axis=1))
+            ax.plot(x, y, color="black", lw=1.0, drawstyle="steps-post", label="slowest rank (total)")
+            ax.set_ylabel("wall time per window (s)")
+            ax.set_ylim(bottom=0)
+            ax.legend(title="phase (mean over ranks)", loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+        elif kind == "bytes":
+            unit, scale = "B", 1.0
+            for u, f in (("KiB", 2.0 ** 10), ("MiB", 2.0 ** 20), ("GiB", 2.0 ** 30), ("TiB", 2.0 ** 40)):
+                if b.size and b.max() >= f:
+                    unit, scale = u, f
+            x, y = _steps(t0, t1, b / scale)
+            ax.fill_between(x, 0, y, step="post", color="tab:purple", alpha=0.3, lw=0)
+            ax.plot(x, y, color="tab:purple", lw=1.0, drawstyle="steps-post", label="bytes sent (all ranks)")
+            ax.set_ylabel(f"sent per window ({unit})")
+            ax.set_ylim(bottom=0)
+            if not b.any():
+                ax.set_ylim(0, 1)
+                ax.text(0.5, 0.5, "no bytes sent between ranks", transform=ax.transAxes, ha="center", va="center",
+                        color="0.4")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+        else:
+            lines = []
+            if ev is not None:
+                x, y = _steps(t0, t1, ev)
+                lines += ax.plot(x, y, color="tab:green", lw=1.0, drawstyle="steps-post", label="synaptic events")
+                ax.set_ylabel("synaptic events per window")
+                ax.set_ylim(0, max(float(ev.max()), 1.0) * 1.3)  # room for the legend
+            if sp is not None:
+                other = ax.twinx() if ev is not None else ax
+                x, y = _steps(t0, t1, sp)
+                lines += other.plot(x, y, color="tab:red", lw=1.0, drawstyle="steps-post", label="spikes emitted")
+                other.set_ylabel("spikes emitted per window")
+                other.set_ylim(0, max(float(sp.max()), 1.0) * 1.3)
+                if other is not ax:
+                    other.grid(False)
+                    other.spines["right"].set_visible(True)
+            ax.legend(handles=lines, loc="upper left", fontsize=8, framealpha=0.9)
+        ax.set_xlim(lo, hi if hi > lo else lo + 1)
+    if not panels:
+        axes[0].text(0.5, 0.5, "no per-window data", transform=axes[0].transAxes, ha="center", va="center")
+    axes[-1].set_xlabel("model time (ms)")
+    width_ms = float(np.median(t1 - t0)) if t0.size else 0.0
+    title = (f"Tally windows over model time ({t0.size} points of about {width_ms:g} ms"
+             + (f", {factor} windows merged per point" if factor > 1 else "") + ")")
+    fig.suptitle(title, fontsize=12)
+    return _save(fig, path, title)
+
+
+def tally_compare(path, label_a, label_b, phases_a, phases_b, energy_a, energy_b, title=None):
+    """Two runs side by side: slowest-rank seconds per phase and energy per phase.
+    phases_x, energy_x: {phase: value} (or None)."""
+    panels = [(k, a, b) for k, a, b in (("time", phases_a, phases_b), ("energy", energy_a, energy_b))
+              if a or b]
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=_inches(12, 4.6), layout="constrained",
+                             squeeze=False)
+    for ax, (kind, a, b) in zip(axes[0], panels):
+        a, b = a or {}, b or {}
+        names = list(a) + [n for n in b if n not in a]
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, [_num(a.get(n)) for n in names], 0.4, label=label_a, color="tab:blue")
+        ax.bar(x + 0.2, [_num(b.get(n)) for n in names], 0.4, label=label_b, color="tab:orange")
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
+        ax.set_xlabel("phase")
+        ax.set_ylabel("slowest rank (s)" if kind == "time" else "energy (J)")
+        ax.set_title("Time per phase (slowest rank)" if kind == "time" else "Energy per phase")
+        ax.set_axisbelow(True)
+        ax.legend()
+    title = title or f"Tallies compared: {label_a} and {label_b}"
+    fig.suptitle(title, fontsize=12)
     return _save(fig, path, title)
 
 

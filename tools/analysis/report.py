@@ -75,20 +75,140 @@ def avalanche_rows(n):
     return rows
 
 
+def _pct(v):
+    return "-" if v is None else f"{100 * v:.3g}%"
+
+
+def _head(t):
+    a, d = t.get("attributes") or {}, t.get("derived") or {}
+    def n(k, word):
+        return f"{k} {word}" + ("" if k == 1 else "s")
+    parts = [n(t.get("ranks"), "rank")]
+    if a.get("n_threads") is not None:
+        parts[0] += " x " + n(a["n_threads"], "thread")
+    if a.get("n_nodes") is not None:
+        parts[0] += " on " + n(a["n_nodes"], "node")
+    if d.get("model_seconds") is not None:
+        parts.append(f"{fmt(d['model_seconds'] * 1000)} ms of model time")
+    if d.get("wall_seconds") is not None:
+        parts.append(f"wall {fmt(d['wall_seconds'])} s")
+    if d.get("real_time_factor") is not None:
+        parts.append(f"real-time factor {fmt(d['real_time_factor'])}")
+    if d.get("load_imbalance") is not None:
+        parts.append(f"load imbalance {fmt(d['load_imbalance'], 3)}")
+    return "tallies (" + ", ".join(parts) + ")"
+
+
+# (key in derived, label, unit) for the derived-number table; None values are left out.
+TALLY_DERIVED = [
+    ("wall_seconds", "wall time, simulation loop (slowest rank)", "s"),
+    ("model_seconds", "model time", "s"),
+    ("real_time_factor", "real-time factor (wall / model time)", ""),
+    ("load_imbalance", "load imbalance (max/mean compute)", ""),
+    ("cores", "cores (ranks x threads)", ""),
+    ("mean_rate_hz", "mean firing rate", "Hz"),
+    ("synaptic_events_total", "synaptic events", ""),
+    ("synaptic_events_per_second_per_core", "synaptic events per wall second per core", "1/s"),
+    ("bytes_sent_total", "bytes sent, all ranks", "B"),
+    ("bytes_sent_off_rank", "bytes sent to other ranks", "B"),
+    ("spike_messages_total", "spike messages", ""),
+    ("bytes_per_spike_message", "bytes per spike message (other ranks)", "B"),
+    ("bytes_sent_per_model_second", "bytes sent per model second", "B/s"),
+    ("exchange_share", "share of rank time in exchange", "%"),
+    ("exchange_share_max_rank", "share in exchange, most on one rank", "%"),
+    ("collectives_total", "collectives, all ranks", ""),
+    ("peak_rss_bytes_total", "peak memory, all ranks", "B"),
+    ("peak_rss_bytes_max", "peak memory, largest rank", "B"),
+    ("energy_joules_total", "energy", "J"),
+    ("average_power_watts", "average power (energy / wall time)", "W"),
+    ("energy_per_synaptic_event_joules", "energy per synaptic event", "J"),
+    ("brain_watts", "brain power for as many neurons (20 W x n / 86e9)", "W"),
+    ("brain_power_ratio", "power, run / brain", ""),
+    ("brain_joules_per_synaptic_event", "brain energy per synaptic event", "J"),
+    ("brain_energy_per_event_ratio", "energy per event, run / brain", ""),
+]
+
+
+COUNT_KEYS = {"cores", "synaptic_events_total", "spike_messages_total", "collectives_total"}
+
+
+def tally_derived_rows(t):
+    d = t.get("derived") or {}
+    rows = []
+    for key, label, unit in TALLY_DERIVED:
+        v = d.get(key)
+        if v is None:
+            continue
+        if unit == "%":
+            rows.append([label, _pct(v), ""])
+        elif unit == "B":
+            rows.append([label, _bytes(v), ""])
+        elif unit == "B/s":
+            rows.append([label, _bytes(v) + "/s", ""])
+        elif key in COUNT_KEYS and isinstance(v, (int, float)) and float(v).is_integer():
+            rows.append([label, str(int(v)), unit])
+        else:
+            rows.append([label, fmt(v), unit])
+    return rows
+
+
+RANK_COLUMNS = [("node", "node"), ("neurons", "neurons"), ("synapses", "synapses"), ("spikes_emitted", "spikes"),
+                ("synaptic_events", "syn. events"), ("bytes_sent", "sent"), ("bytes_received", "received"),
+                ("compute_seconds", "compute (s)"), ("cpu_seconds", "CPU (s)"), ("energy_joules", "energy (J)"),
+                ("peak_rss_bytes", "peak memory")]
+RANK_ROWS_IN_TEXT = 16
+
+
+def tally_rank_rows(t, limit=None):
+    """Per-rank rows [rank, column values...] and the headers; ([], []) without rank/."""
+    rank = t.get("rank")
+    if not isinstance(rank, dict) or not rank:
+        return [], []
+    cols = [(k, h) for k, h in RANK_COLUMNS if k in rank]
+    n = len(next(iter(rank.values())))
+    rows = []
+    for r in range(n if limit is None else min(n, limit)):
+        row = [str(r)]
+        for k, _ in cols:
+            v = rank[k][r]
+            row.append(_bytes(v) if k in ("bytes_sent", "bytes_received", "peak_rss_bytes")
+                       else fmt(int(v)) if k in ("node", "neurons", "synapses", "spikes_emitted", "synaptic_events")
+                       and v is not None and float(v).is_integer() else fmt(v))
+        rows.append(row)
+    return rows, ["rank"] + [h for _, h in cols]
+
+
 def tally_lines(t):
     if not t:
         return []
-    lines = [f"tallies ({t.get('ranks')} ranks)"]
+    lines = [_head(t)]
     if t.get("phases"):
-        rows = [[k, fmt(v["max_s"]), fmt(v["mean_s"]), fmt(v["imbalance_max_over_mean"], 3)]
-                for k, v in t["phases"].items()]
-        lines += ["  " + x for x in _table(["phase", "slowest (s)", "mean (s)", "max/mean"], rows)]
+        rows = [[k, fmt(v["max_s"]), fmt(v["mean_s"]), fmt(v["min_s"]), fmt(v["imbalance_max_over_mean"], 3),
+                 _pct(v.get("share_of_time"))] for k, v in t["phases"].items()]
+        lines += ["  " + x for x in _table(["phase", "slowest (s)", "mean (s)", "fastest (s)", "max/mean",
+                                            "share"], rows)]
     if "bytes_sent_total" in t:
         lines.append(f"  bytes sent {_bytes(t['bytes_sent_total'])} in all, {_bytes(t['bytes_sent_off_rank'])} "
                      f"to other ranks, at most {_bytes(t['bytes_sent_max_per_rank'])} from one rank")
     if "energy_joules" in t:
         parts = ", ".join(f"{k} {fmt(v)} J" for k, v in t["energy_joules"].items())
-        lines.append(f"  energy ({t.get('energy_source')}): {fmt(t['energy_joules_total'])} J: {parts}")
+        preset = (t.get("derived") or {}).get("energy_preset")
+        lines.append(f"  energy ({t.get('energy_source')}{', ' + preset if preset else ''}): "
+                     f"{fmt(t['energy_joules_total'])} J: {parts}")
+    derived = tally_derived_rows(t)
+    if derived:
+        lines.append("")
+        lines += ["  " + x for x in _table(["quantity", "value", "unit"], derived, ["<", ">", "<"])]
+    rows, headers = tally_rank_rows(t, RANK_ROWS_IN_TEXT)
+    if rows:
+        lines.append("")
+        lines += ["  " + x for x in _table(headers, rows)]
+        n = t.get("ranks") or 0
+        if n > RANK_ROWS_IN_TEXT:
+            lines.append(f"  ... {n - RANK_ROWS_IN_TEXT} more ranks in report.json")
+    w = t.get("windows")
+    if isinstance(w, dict) and w.get("count"):
+        lines.append(f"  {w['count']} windows over model time: series in report.json and tally_windows.png")
     return lines
 
 
@@ -205,6 +325,9 @@ def _kv_table(d):
     return _html_table(["key", "value"], rows, numeric_from=99)
 
 
+HTML_RANK_ROWS = 256
+
+
 def write_html(a, path, plot_dir):
     n = numbers(a)
     w = n["window_ms"]
@@ -232,13 +355,26 @@ def write_html(a, path, plot_dir):
     if n["tallies"]:
         t = n["tallies"]
         parts.append("<h2>Tallies</h2>")
+        parts.append(f"<p class=\"sub\">{_e(_head(t))}</p>")
         if t.get("phases"):
-            parts.append(_html_table(["phase", "slowest rank (s)", "mean (s)", "fastest (s)", "max/mean"],
+            parts.append(_html_table(["phase", "slowest rank (s)", "mean (s)", "fastest (s)", "max/mean", "share"],
                                      [[k, fmt(v["max_s"]), fmt(v["mean_s"]), fmt(v["min_s"]),
-                                       fmt(v["imbalance_max_over_mean"], 3)] for k, v in t["phases"].items()]))
-        rest = [x.strip() for x in tally_lines(t) if x.strip().startswith(("bytes", "energy"))]
+                                       fmt(v["imbalance_max_over_mean"], 3), _pct(v.get("share_of_time"))]
+                                      for k, v in t["phases"].items()]))
+        rest = [x.strip() for x in tally_lines(t) if x.strip().startswith(("bytes sent", "energy ("))]
         if rest:
             parts.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in rest) + "</ul>")
+        derived = tally_derived_rows(t)
+        if derived:
+            parts.append(_html_table(["quantity", "value", "unit"], derived))
+        rows, headers = tally_rank_rows(t, HTML_RANK_ROWS)
+        if rows:
+            parts.append(_html_table(headers, rows))
+            if (t.get("ranks") or 0) > HTML_RANK_ROWS:
+                parts.append(f"<p class=\"sub\">first {HTML_RANK_ROWS} of {t['ranks']} ranks; all in report.json</p>")
+        if t.get("attributes"):
+            parts.append("<details><summary>tallies.h5 attributes</summary>" + _kv_table(t["attributes"])
+                         + "</details>")
     if a.compare:
         parts.append("<h2>Comparison</h2>")
         parts.append(f"<p>A = {_e(n['compare']['a'])}<br>B = {_e(n['compare']['b'])}</p>")
