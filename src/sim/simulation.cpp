@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <optional>
-#include <tuple>
 
 #include "myelin/io/output_space.hpp"
-#include "myelin/io/report_writer.hpp"
-#include "myelin/io/spike_writer.hpp"
+#include "sim/recording.hpp"
 #include "sim/simulation_state.hpp"
 
 namespace myelin {
@@ -31,24 +29,6 @@ std::int64_t simulation::min_delay_steps() const { return impl_->layout.min_dela
 std::int64_t simulation::max_delay_steps() const { return impl_->layout.max_delay_steps(); }
 
 namespace {
-
-// The output files of a run: spikes and one report per recorded variable, opened fresh or, after
-// a restart, reopened and cut back to what precedes the restart step.
-struct recorders {
-  std::unique_ptr<spike_writer> spikes;
-  std::vector<char> records_spikes;  // per population
-  std::vector<std::unique_ptr<report_writer>> reports;
-  std::vector<std::int64_t> report_every;  // steps between rows, per report
-
-  void flush(std::int64_t up_to_step) {
-    if (spikes) spikes->flush(up_to_step);
-    for (std::size_t w = 0; w < reports.size(); ++w) reports[w]->flush(std::uint64_t(up_to_step / report_every[w]));
-  }
-  void close() {
-    if (spikes) spikes->close();
-    for (auto& r : reports) r->close();
-  }
-};
 
 // CPU time of this process (all threads), in seconds: how measured node energy is shared by ranks.
 double process_cpu_seconds() {
@@ -77,12 +57,8 @@ double process_cpu_seconds() {
 // interval is exact. Input is summed in integers, so nothing depends on arrival order.
 run_outcome simulation::impl::run(const run_control& control) {
   const auto t_run = clock_type::now();
-  const network_spec& net = spec.network;
   const double dt = spec.simulation.dt_ms;
   const std::int64_t D = layout.min_delay_steps();
-  const std::int64_t max_delay = layout.max_delay_steps();
-  const bool write = !control.output_dir.empty();
-  const bool resumed = start_step > 0;
 
   // Tallies: cumulative counts of this process, cut into windows of whole intervals. The node's
   // energy is measured (RAPL, read by the node's leader) only if every node can.
@@ -97,180 +73,37 @@ run_outcome simulation::impl::run(const run_control& control) {
       tallies.energy_notice = meter && !meter->available() ? meter->problem() : "a node has no readable RAPL counters";
     meter.reset();
   }
-  double update_wall_s = 0.0, deliver_wall_s = 0.0;
-  auto tally_now = [&] {
-    tally_counts c;
-    for (const auto& ts : threads) {
-      c.neuron_updates += ts->neuron_updates;
-      c.synaptic_events += ts->synaptic_events;
-      c.poisson_events += ts->poisson_events;
-    }
-    c.spikes_emitted = counts.spikes_emitted;
-    c.bytes_sent = exchange->bytes_sent();
-    c.collectives = exchange->collectives();
-    c.seconds = {update_wall_s, deliver_wall_s, counts.exchange_s, counts.record_s, counts.checkpoint_s};
-    c.cpu_seconds = process_cpu_seconds();
-    c.node_joules = meter ? meter->joules() : 0.0;
-    return c;
-  };
+  powercap_meter* const node_meter = meter ? &*meter : nullptr;
   const std::int64_t window_steps = std::max<std::int64_t>(D, std::llround(spec.tallies.window_ms / dt) / D * D);
-  tally_series series(start_step, window_steps, dt, tally_now());
+  tally_series series(start_step, window_steps, dt, tally_now(node_meter));
 
-  // Opening the outputs counts as recording, as does closing them.
-  auto t_outputs = clock_type::now();
-  // Room for the output before any of it is written, and before every flush (output_space.hpp).
+  // Opening the outputs counts as recording, as does closing them. Room for the output before
+  // any of it is written, and before every flush (output_space.hpp).
+  auto t_phase = clock_type::now();
+  const bool write = !control.output_dir.empty();
   if (write) require_output_space(comm, control.output_dir);
-  recorders out;
-  out.records_spikes.assign(net.populations.size(), 0);
-  if (write && spec.output.spikes) {
-    std::vector<population_range> ranges;
-    for (std::size_t p = 0; p < net.populations.size(); ++p) {
-      out.records_spikes[p] = net.populations[p].record_spikes ? 1 : 0;
-      if (out.records_spikes[p]) ranges.push_back({net.populations[p].name, layout.first_gid(p), net.populations[p].n});
-    }
-    const auto path = control.output_dir / "spikes.h5";
-    out.spikes = resumed ? std::make_unique<spike_writer>(comm, path, ranges, dt, start_step)
-                         : std::make_unique<spike_writer>(comm, path, ranges, dt);
-  }
-  // One report file per recorded variable; each thread notes which of its neurons it samples.
-  if (write) {
-    for (const record_spec& rec : spec.records) {
-      const population_spec& pop = net.populations[rec.population];
-      const std::int64_t every = std::max<std::int64_t>(1, std::llround(rec.interval_ms / dt));
-      const auto n_rows = std::uint64_t(n_steps / every);
-      for (const std::string& var : rec.variables) {
-        const auto writer = std::uint32_t(out.reports.size());
-        const std::string units = var == "V_m" ? "mV" : "pA";
-        const auto path = control.output_dir / (rec.name + "_" + var + ".h5");
-        out.reports.push_back(resumed ? std::make_unique<report_writer>(comm, path, pop.name, rec.neurons, var, units,
-                                                                        double(every) * dt, double(every) * dt, n_rows,
-                                                                        std::uint64_t(start_step / every))
-                                      : std::make_unique<report_writer>(comm, path, pop.name, rec.neurons, var, units,
-                                                                        double(every) * dt, double(every) * dt, n_rows));
-        out.report_every.push_back(every);
-        for (auto& ts : threads) {
-          for (std::size_t c = 0; c < rec.neurons.size(); ++c) {
-            const std::uint64_t gid = layout.first_gid(rec.population) + rec.neurons[c];
-            if (part.vp_of(gid) != ts->vp) continue;
-            const std::uint64_t l = part.local_index(gid);
-            const population_slice& slice = ts->slices[rec.population];
-            ts->recorded.push_back({writer, std::uint32_t(c), std::uint32_t(rec.population),
-                                    std::uint32_t(l - slice.local_begin), var});
-          }
-        }
-      }
-    }
-  }
-
-  counts.record_s += seconds_since(t_outputs);
+  run_recorders out(spec, comm, layout, part, threads, control.output_dir, start_step, n_steps);
+  counts.record_s += seconds_since(t_phase);
 
   const std::int64_t flush_every =
       std::max<std::int64_t>(D, std::llround(spec.output.flush_interval_ms / dt) / D * D);
   std::int64_t next_flush = start_step + flush_every;
   const std::int64_t checkpoint_every = control.checkpoint_every_steps;
   std::int64_t next_checkpoint = checkpoint_every > 0 ? (start_step / checkpoint_every + 1) * checkpoint_every : -1;
-  std::vector<received_spike> local_spikes;
-  std::vector<spike_event> spike_events;
-  std::vector<sample> samples;
-  std::vector<std::uint32_t> columns;
-  std::vector<float> values;
   double last_progress = -1.0;
   run_outcome outcome = run_outcome::complete;
 
-
   for (std::int64_t t0 = start_step; t0 < n_steps; t0 += D) {
     const std::int64_t t1 = std::min(t0 + D, n_steps);
-    const auto t_parallel = clock_type::now();
-    double update_sum_s = 0.0, deliver_sum_s = 0.0;
-    for (const auto& ts : threads) {
-      update_sum_s -= ts->update_s;
-      deliver_sum_s -= ts->deliver_s;
-    }
-    on_every_thread(threads, [&](thread_state& ts) {
-      auto t = clock_type::now();
-      for (const received_spike& s : received) ts.arrivals->enqueue(s.gid, s.step);
-      for (std::int64_t step = t0; step < t1; ++step) {
-        ts.synaptic_events += ts.arrivals->deliver(step, ts.input.data());
-        ts.poisson_events += ts.inputs->apply(step, ts.input.data(), ts.i_stim_pA.data());
-        const auto t_update = clock_type::now();
-        ts.deliver_s += std::chrono::duration<double>(t_update - t).count();
-        for (population_slice& slice : ts.slices) {
-          ts.spiked.clear();
-          slice.neurons->update(ts.input.data() + 2 * slice.local_begin, slice.quantum,
-                                ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
-          for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
-        }
-        ts.neuron_updates += ts.n_local;
-        for (const recorded_neuron& r : ts.recorded) {
-          const std::int64_t every = out.report_every[r.writer];
-          if ((step + 1) % every != 0) continue;
-          ts.samples.push_back({r.writer, r.column, std::uint64_t((step + 1) / every - 1),
-                                float(ts.slices[r.slice].neurons->get(r.variable, r.index_in_slice))});
-        }
-        t = clock_type::now();
-        ts.update_s += std::chrono::duration<double>(t - t_update).count();
-      }
-    });
-    counts.steps_simulated += t1 - t0;
-    {
-      // The parallel region's wall time (waiting for the slowest thread included), split between
-      // update and delivery as the threads' summed times are.
-      const double wall = seconds_since(t_parallel);
-      for (const auto& ts : threads) {
-        update_sum_s += ts->update_s;
-        deliver_sum_s += ts->deliver_s;
-      }
-      const double busy = update_sum_s + deliver_sum_s;
-      const double deliver_share = busy > 0.0 ? deliver_sum_s / busy : 0.0;
-      deliver_wall_s += wall * deliver_share;
-      update_wall_s += wall * (1.0 - deliver_share);
-    }
+    advance(t0, t1);  // 1, 2
 
-    auto t_phase = clock_type::now();
-    local_spikes.clear();
-    for (auto& ts : threads) {
-      local_spikes.insert(local_spikes.end(), ts->spikes.begin(), ts->spikes.end());
-      ts->spikes.clear();
-    }
-    bool stop = control.stop_requested != nullptr && *control.stop_requested != 0;
-    const auto arrived = exchange->exchange(local_spikes, t0, stop);
-    received.assign(arrived.begin(), arrived.end());
+    t_phase = clock_type::now();  // 3
+    const bool stop = exchange_spikes(t0, control.stop_requested != nullptr && *control.stop_requested != 0);
     counts.exchange_s += seconds_since(t_phase);
 
-    t_phase = clock_type::now();
-    for (const auto& s : local_spikes) {
-      ++counts.spikes_per_population[layout.population_of(s.gid)];
-      recent_spikes.push_back(s);
-    }
-    while (!recent_spikes.empty() && recent_spikes.front().step < t1 - max_delay) recent_spikes.pop_front();
-    counts.spikes_emitted += local_spikes.size();
-    if (out.spikes) {
-      spike_events.clear();
-      for (const auto& s : local_spikes)
-        if (out.records_spikes[layout.population_of(s.gid)]) spike_events.push_back({s.gid, s.step});
-      out.spikes->append(spike_events);
-    }
-    if (!out.reports.empty()) {
-      // Samples of all threads, grouped by (report, row): one append per row and report.
-      samples.clear();
-      for (auto& ts : threads) {
-        samples.insert(samples.end(), ts->samples.begin(), ts->samples.end());
-        ts->samples.clear();
-      }
-      std::sort(samples.begin(), samples.end(),
-                [](const sample& a, const sample& b) { return std::tie(a.writer, a.row) < std::tie(b.writer, b.row); });
-      for (std::size_t i = 0; i < samples.size();) {
-        columns.clear();
-        values.clear();
-        std::size_t j = i;
-        for (; j < samples.size() && samples[j].writer == samples[i].writer && samples[j].row == samples[i].row; ++j) {
-          columns.push_back(samples[j].column);
-          values.push_back(samples[j].value);
-        }
-        out.reports[samples[i].writer]->append(samples[i].row, columns, values);
-        i = j;
-      }
-    }
+    t_phase = clock_type::now();  // 4
+    note_spikes(t1);
+    out.record(local_spikes, threads);
     const bool checkpoint_due = (next_checkpoint > 0 && t1 >= next_checkpoint && t1 < n_steps) || stop ||
                                 (t1 == n_steps && control.checkpoint_at_end);
     if (t1 >= next_flush || t1 == n_steps || checkpoint_due) {
@@ -279,7 +112,6 @@ run_outcome simulation::impl::run(const run_control& control) {
       next_flush = t1 + flush_every;
     }
     counts.record_s += seconds_since(t_phase);
-
     if (checkpoint_due) {
       // Everything before t1 is on disk in the outputs; the checkpoint makes t1 a restart point.
       t_phase = clock_type::now();
@@ -288,8 +120,7 @@ run_outcome simulation::impl::run(const run_control& control) {
       counts.checkpoint_s += seconds_since(t_phase);
     }
 
-    if (t1 < n_steps && !stop) series.close(t1, tally_now());
-
+    if (t1 < n_steps && !stop) series.close(t1, tally_now(node_meter));
     if (control.progress && comm.rank() == 0) {
       const double done = double(t1) / double(n_steps);
       if (done - last_progress >= 0.01 || t1 == n_steps) {
@@ -305,18 +136,16 @@ run_outcome simulation::impl::run(const run_control& control) {
   // Complete: rename the outputs to their final names. Stopped: they were flushed up to the
   // checkpoint and keep their .partial names (incomplete) until a restart completes them; every
   // rank closes them together as `out` goes out of scope.
-  t_outputs = clock_type::now();
+  t_phase = clock_type::now();
   if (outcome == run_outcome::complete) out.close();
-  counts.record_s += seconds_since(t_outputs);
-  series.finish(start_step + counts.steps_simulated, tally_now());
+  counts.record_s += seconds_since(t_phase);
+  series.finish(start_step + counts.steps_simulated, tally_now(node_meter));
 
   for (auto& ts : threads) {
     counts.neuron_updates += std::exchange(ts->neuron_updates, 0);
     counts.synaptic_events += std::exchange(ts->synaptic_events, 0);
     counts.poisson_events += std::exchange(ts->poisson_events, 0);
   }
-  counts.update_s = update_wall_s;
-  counts.deliver_s = deliver_wall_s;
   tallies.windows = series.windows();
   tallies.spikes_sent_to = exchange->spikes_sent_to();
   tallies.bytes_sent_to = exchange->bytes_sent_to();
@@ -329,6 +158,88 @@ run_outcome simulation::impl::run(const run_control& control) {
   counts.collectives = exchange->collectives();
   counts.simulate_s = seconds_since(t_run);
   return outcome;
+}
+
+// Steps 1 and 2 of an interval on every thread. The parallel region's wall time (waiting for the
+// slowest thread included) goes to update and deliver as the threads' own times divide.
+void simulation::impl::advance(std::int64_t t0, std::int64_t t1) {
+  const auto t_parallel = clock_type::now();
+  double update_s = 0.0, deliver_s = 0.0;
+  for (const auto& ts : threads) {
+    update_s -= ts->update_s;
+    deliver_s -= ts->deliver_s;
+  }
+  on_every_thread(threads, [&](thread_state& ts) {
+    auto t = clock_type::now();
+    for (const received_spike& s : received) ts.arrivals->enqueue(s.gid, s.step);
+    for (std::int64_t step = t0; step < t1; ++step) {
+      ts.synaptic_events += ts.arrivals->deliver(step, ts.input.data());
+      ts.poisson_events += ts.inputs->apply(step, ts.input.data(), ts.i_stim_pA.data());
+      const auto t_update = clock_type::now();
+      ts.deliver_s += std::chrono::duration<double>(t_update - t).count();
+      for (population_slice& slice : ts.slices) {
+        ts.spiked.clear();
+        slice.neurons->update(ts.input.data() + 2 * slice.local_begin, slice.quantum,
+                              ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
+        for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
+      }
+      ts.neuron_updates += ts.n_local;
+      run_recorders::take_samples(ts, step);
+      t = clock_type::now();
+      ts.update_s += std::chrono::duration<double>(t - t_update).count();
+    }
+  });
+  counts.steps_simulated += t1 - t0;
+  const double wall = seconds_since(t_parallel);
+  for (const auto& ts : threads) {
+    update_s += ts->update_s;
+    deliver_s += ts->deliver_s;
+  }
+  const double busy = update_s + deliver_s;
+  const double deliver_share = busy > 0.0 ? deliver_s / busy : 0.0;
+  counts.deliver_s += wall * deliver_share;
+  counts.update_s += wall * (1.0 - deliver_share);
+}
+
+// Step 3: this interval's spikes of every thread go out; what arrives is delivered from the next
+// interval on. Returns whether some rank asked to stop.
+bool simulation::impl::exchange_spikes(std::int64_t t0, bool stop) {
+  local_spikes.clear();
+  for (auto& ts : threads) {
+    local_spikes.insert(local_spikes.end(), ts->spikes.begin(), ts->spikes.end());
+    ts->spikes.clear();
+  }
+  const auto arrived = exchange->exchange(local_spikes, t0, stop);
+  received.assign(arrived.begin(), arrived.end());
+  return stop;
+}
+
+// This interval's spikes of this rank: counted, and kept while still in flight (checkpoints).
+void simulation::impl::note_spikes(std::int64_t t1) {
+  for (const auto& s : local_spikes) {
+    ++counts.spikes_per_population[layout.population_of(s.gid)];
+    recent_spikes.push_back(s);
+  }
+  while (!recent_spikes.empty() && recent_spikes.front().step < t1 - layout.max_delay_steps())
+    recent_spikes.pop_front();
+  counts.spikes_emitted += local_spikes.size();
+}
+
+// This rank's cumulative counts and times, for the tally windows.
+tally_counts simulation::impl::tally_now(powercap_meter* meter) const {
+  tally_counts c;
+  for (const auto& ts : threads) {
+    c.neuron_updates += ts->neuron_updates;
+    c.synaptic_events += ts->synaptic_events;
+    c.poisson_events += ts->poisson_events;
+  }
+  c.spikes_emitted = counts.spikes_emitted;
+  c.bytes_sent = exchange->bytes_sent();
+  c.collectives = exchange->collectives();
+  c.seconds = {counts.update_s, counts.deliver_s, counts.exchange_s, counts.record_s, counts.checkpoint_s};
+  c.cpu_seconds = process_cpu_seconds();
+  c.node_joules = meter ? meter->joules() : 0.0;
+  return c;
 }
 
 }  // namespace myelin

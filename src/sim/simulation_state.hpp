@@ -46,6 +46,7 @@ struct recorded_neuron {
   std::uint32_t column;
   std::uint32_t slice;
   std::uint32_t index_in_slice;
+  std::int64_t every;  // steps between samples
   std::string variable;
 };
 
@@ -117,8 +118,13 @@ struct simulation::impl {
   // build.cpp
   void build();
   void build_thread(thread_state& ts, const std::vector<projection_plan>& plans);
-  // simulation.cpp
+  // simulation.cpp: the loop, and its steps in the order it takes them
   run_outcome run(const run_control& control);
+  void advance(std::int64_t t0, std::int64_t t1);
+  bool exchange_spikes(std::int64_t t0, bool stop);
+  void note_spikes(std::int64_t t1);
+  tally_counts tally_now(powercap_meter* meter) const;
+  std::vector<received_spike> local_spikes;  // this rank's spikes of the current interval
   // checkpointing.cpp
   // This rank's neurons of one population, sorted by node id.
   struct local_neuron {
