@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -174,6 +175,12 @@ void check_names(const ini_document& document) {
     }
     for (const auto& entry : section.entries) {
       if (find_key(*kind, entry.key) != nullptr) continue;
+      if (*kind == section_kind::projection && entry.key == "tau_minus") {
+        throw config_error(entry.origin + ": [" + section.name +
+                           "] key 'tau_minus': unknown key of [projection.NAME]; the postsynaptic STDP trace "
+                           "belongs to the target neurons, as in NEST: set tau_minus in the target's "
+                           "[population.NAME]");
+      }
       const auto suggestion = closest_key(*kind, entry.key);
       throw config_error(entry.origin + ": [" + section.name + "] key '" + entry.key + "': unknown key" +
                          (suggestion.empty() ? "" : " (did you mean '" + std::string(suggestion) + "'?)") +
@@ -208,6 +215,7 @@ class spec_builder {
     for (const auto* section : sections_of(section_kind::projection)) {
       spec.network.projections.push_back(read_projection(reader_for(*section, section_kind::projection)));
     }
+    check_tau_minus(spec);
     for (const auto* section : sections_of(section_kind::input)) {
       spec.network.inputs.push_back(read_input(reader_for(*section, section_kind::input)));
     }
@@ -323,10 +331,10 @@ class spec_builder {
                                   })
                         .value_or(energy.preset);
     const energy_parameters& p = preset->parameters;
-    energy.watts_per_active_core = reader.number("watts_per_active_core", non_negative_number(), p.watts_per_active_core);
-    energy.idle_watts_per_node = reader.number("idle_watts_per_node", non_negative_number(), p.idle_watts_per_node);
-    energy.joules_per_byte = reader.number("joules_per_byte", non_negative_number(), p.joules_per_byte);
-    energy.joules_per_synaptic_event =
+    energy.parameters.watts_per_active_core = reader.number("watts_per_active_core", non_negative_number(), p.watts_per_active_core);
+    energy.parameters.idle_watts_per_node = reader.number("idle_watts_per_node", non_negative_number(), p.idle_watts_per_node);
+    energy.parameters.joules_per_byte = reader.number("joules_per_byte", non_negative_number(), p.joules_per_byte);
+    energy.parameters.joules_per_synaptic_event =
         reader.number("joules_per_synaptic_event", non_negative_number(), p.joules_per_synaptic_event);
     energy.measure = reader.flag("measure", energy.measure);
     energy.powercap_dir = reader.optional("powercap_dir", directory_path).value_or(energy.powercap_dir);
@@ -381,6 +389,7 @@ class spec_builder {
     params.tau_syn_in_ms = reader.number("tau_syn_in", positive_number(), params.tau_syn_in_ms);
     params.V_min_mV = reader.number("V_min", {.allow_infinite = true}, params.V_min_mV);
     params.refractory_input = reader.flag("refractory_input", params.refractory_input);
+    population.tau_minus_ms = reader.number("tau_minus", positive_number(), population.tau_minus_ms);
     if (!(params.V_reset_mV < params.V_th_mV)) {
       // Blame the key the user wrote; the defaults alone satisfy the condition.
       if (reader.entry("V_reset") != nullptr) {
@@ -478,15 +487,104 @@ class spec_builder {
 
     projection.weight = read_weight(reader, "weight", "normal(mean=87.8, std=8.78)");
     projection.delay_ms = read_delay(reader);
-    projection.synapse = reader
-                             .optional("synapse",
-                                       [](std::string_view text) {
-                                         if (text != "static")
-                                           throw invalid_value{"static (the only synapse model so far)"};
-                                         return std::string(text);
-                                       })
-                             .value_or(projection.synapse);
+    projection.synapse = reader.choice<synapse_model>("synapse", synapse_model_names(), projection.synapse);
+    read_plasticity(reader, projection);
     return projection;
+  }
+
+  // The STDP parameters of [projection.NAME] (NEST's names and defaults), for the synapse model
+  // chosen; a parameter of another model is an error. Weights must stay where the rule keeps
+  // them, or NEST's formulas would produce NaN (a negative base to a fractional power).
+  void read_plasticity(const section_reader& reader, projection_spec& projection) const {
+    const std::string synapse_name(name_of(projection.synapse));
+    struct synapse_key {
+      const char* key;
+      bool stdp, stdp_pl;  // which synapse models use it
+    };
+    constexpr synapse_key synapse_keys[] = {{"tau_plus", true, true},  {"lambda", true, true},
+                                            {"alpha", true, true},     {"mu_plus", true, false},
+                                            {"mu_minus", true, false}, {"Wmax", true, false},
+                                            {"mu", false, true}};
+    for (const auto& [key, stdp, stdp_pl] : synapse_keys) {
+      if ((stdp && projection.synapse == synapse_model::stdp) ||
+          (stdp_pl && projection.synapse == synapse_model::stdp_pl))
+        continue;
+      const std::string users = stdp && stdp_pl ? "stdp and stdp_pl" : stdp ? "stdp" : "stdp_pl";
+      reader.reject_if_present(key,
+                               "used only by synapse " + users + ", not by this projection's synapse " + synapse_name);
+    }
+
+    const distribution& weight = projection.weight;
+    switch (projection.synapse) {
+      case synapse_model::static_synapse:
+        break;
+      case synapse_model::stdp: {
+        auto& p = projection.stdp;
+        p.tau_plus_ms = reader.number("tau_plus", positive_number(), p.tau_plus_ms);
+        p.lambda = reader.number("lambda", non_negative_number(), p.lambda);
+        p.alpha = reader.number("alpha", non_negative_number(), p.alpha);
+        p.mu_plus = reader.number("mu_plus", non_negative_number(), p.mu_plus);
+        p.mu_minus = reader.number("mu_minus", non_negative_number(), p.mu_minus);
+        p.Wmax = reader.number("Wmax", any_number(), p.Wmax);
+        if (p.Wmax == 0.0) reader.fail("Wmax", "a nonzero number (the bound of the weights, with their sign)");
+        const double low = std::min(0.0, p.Wmax), high = std::max(0.0, p.Wmax);
+        if (!support_within(weight, low, high)) {
+          reader.fail("weight", "weights in [" + format_number(low) + ", " + format_number(high) +
+                                    "] for synapse stdp with Wmax = " + format_number(p.Wmax) +
+                                    " (a distribution needs min and max inside; the rule keeps weights between 0 "
+                                    "and Wmax)");
+        }
+        break;
+      }
+      case synapse_model::stdp_pl: {
+        auto& p = projection.stdp_pl;
+        p.tau_plus_ms = reader.number("tau_plus", positive_number(), p.tau_plus_ms);
+        p.lambda = reader.number("lambda", non_negative_number(), p.lambda);
+        p.alpha = reader.number("alpha", non_negative_number(), p.alpha);
+        p.mu = reader.number("mu", non_negative_number(), p.mu);
+        if (!support_within(weight, 0.0, std::numeric_limits<double>::infinity())) {
+          reader.fail("weight", "weights >= 0 for synapse stdp_pl (a distribution needs min >= 0; the rule takes "
+                                "w^mu and keeps weights >= 0)");
+        }
+        break;
+      }
+    }
+  }
+
+  // Whether every value `d` can draw lies in [low, high].
+  static bool support_within(const distribution& d, double low, double high) {
+    double lowest = d.min, highest = d.max;
+    switch (d.type) {
+      case distribution::kind::constant:
+        lowest = highest = d.a;
+        break;
+      case distribution::kind::normal:
+        break;
+      case distribution::kind::uniform:
+        lowest = std::max(lowest, d.a);
+        highest = std::min(highest, d.b);
+        break;
+      case distribution::kind::lognormal:
+        lowest = std::max(lowest, 0.0);
+        break;
+    }
+    return lowest >= low && highest <= high;
+  }
+
+  // tau_minus belongs to the target of a plastic projection (the postsynaptic trace lives with the
+  // neuron); elsewhere it would be a key that changes nothing, which is an error as for any model.
+  void check_tau_minus(const run_spec& spec) const {
+    const auto& populations = spec.network.populations;
+    const auto sections = sections_of(section_kind::population);
+    for (std::size_t i = 0; i < populations.size(); ++i) {
+      const bool targeted = std::any_of(spec.network.projections.begin(), spec.network.projections.end(),
+                                        [&](const projection_spec& p) { return p.is_plastic() && p.target == i; });
+      if (targeted) continue;
+      reader_for(*sections[i], section_kind::population)
+          .reject_if_present("tau_minus", "used only by a population that a projection with synapse stdp or stdp_pl "
+                                          "targets (the postsynaptic STDP trace); none targets " +
+                                              populations[i].name);
+    }
   }
 
   // A weight distribution keeps the sign of its mean (NEST PD14 redraws at 0): excitatory

@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 #include "config/distribution_parser.hpp"
 #include "config/schema.hpp"
@@ -61,10 +62,10 @@ std::string resolved_ini_text(const run_spec& spec) {
 
   ini.section("energy");
   ini.key("preset", spec.energy.preset);
-  ini.number("watts_per_active_core", spec.energy.watts_per_active_core);
-  ini.number("idle_watts_per_node", spec.energy.idle_watts_per_node);
-  ini.number("joules_per_byte", spec.energy.joules_per_byte);
-  ini.number("joules_per_synaptic_event", spec.energy.joules_per_synaptic_event);
+  ini.number("watts_per_active_core", spec.energy.parameters.watts_per_active_core);
+  ini.number("idle_watts_per_node", spec.energy.parameters.idle_watts_per_node);
+  ini.number("joules_per_byte", spec.energy.parameters.joules_per_byte);
+  ini.number("joules_per_synaptic_event", spec.energy.parameters.joules_per_synaptic_event);
   ini.flag("measure", spec.energy.measure);
   ini.key("powercap_dir", spec.energy.powercap_dir);
 
@@ -74,7 +75,13 @@ std::string resolved_ini_text(const run_spec& spec) {
   }
 
   const auto& populations = spec.network.populations;
-  for (const auto& population : populations) {
+  // tau_minus is written where it is read: for targets of plastic projections only, so that the
+  // resolved config (and a checkpoint's network fingerprint) of a static network is unchanged.
+  std::vector<bool> plastic_target(populations.size(), false);
+  for (const auto& projection : spec.network.projections)
+    if (projection.is_plastic()) plastic_target[projection.target] = true;
+  for (std::size_t p = 0; p < populations.size(); ++p) {
+    const auto& population = populations[p];
     const auto& params = population.params;
     const bool is_delta = population.model == neuron_model::iaf_psc_delta;
     ini.section("population." + population.name);
@@ -93,6 +100,7 @@ std::string resolved_ini_text(const run_spec& spec) {
     }
     if (population.model != neuron_model::iaf_psc_exp) ini.number("V_min", params.V_min_mV);
     if (is_delta) ini.flag("refractory_input", params.refractory_input);
+    if (plastic_target[p]) ini.number("tau_minus", population.tau_minus_ms);
     ini.distribution_value("V_m", population.V_m_init);
     ini.flag("record_spikes", population.record_spikes);
   }
@@ -109,7 +117,25 @@ std::string resolved_ini_text(const run_spec& spec) {
     ini.flag("allow_multapses", projection.allow_multapses);
     ini.distribution_value("weight", projection.weight);
     ini.distribution_value("delay_ms", projection.delay_ms);
-    ini.key("synapse", projection.synapse);
+    ini.key("synapse", name_of(projection.synapse));
+    switch (projection.synapse) {
+      case synapse_model::static_synapse:
+        break;
+      case synapse_model::stdp:
+        ini.number("tau_plus", projection.stdp.tau_plus_ms);
+        ini.number("lambda", projection.stdp.lambda);
+        ini.number("alpha", projection.stdp.alpha);
+        ini.number("mu_plus", projection.stdp.mu_plus);
+        ini.number("mu_minus", projection.stdp.mu_minus);
+        ini.number("Wmax", projection.stdp.Wmax);
+        break;
+      case synapse_model::stdp_pl:
+        ini.number("tau_plus", projection.stdp_pl.tau_plus_ms);
+        ini.number("lambda", projection.stdp_pl.lambda);
+        ini.number("alpha", projection.stdp_pl.alpha);
+        ini.number("mu", projection.stdp_pl.mu);
+        break;
+    }
   }
 
   for (const auto& input : spec.network.inputs) {

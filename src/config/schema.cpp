@@ -60,7 +60,7 @@ constexpr std::array<key_info, 14> slurm_keys{{
     {"job_name", "Slurm job name"},
 }};
 
-constexpr std::array<key_info, 15> population_keys{{
+constexpr std::array<key_info, 16> population_keys{{
     {"model", "neuron model"},
     {"n", "number of neurons"},
     {"C_m", "membrane capacitance in pF"},
@@ -74,11 +74,12 @@ constexpr std::array<key_info, 15> population_keys{{
     {"tau_syn_in", "inhibitory synaptic time constant in ms"},
     {"V_min", "lower bound of the membrane potential in mV"},
     {"refractory_input", "whether input arriving during refractoriness is kept"},
+    {"tau_minus", "time constant of the postsynaptic STDP trace in ms"},
     {"V_m", "initial membrane potential in mV"},
     {"record_spikes", "whether this population's spikes are written"},
 }};
 
-constexpr std::array<key_info, 11> projection_keys{{
+constexpr std::array<key_info, 18> projection_keys{{
     {"source", "presynaptic population"},
     {"target", "postsynaptic population"},
     {"rule", "connection rule"},
@@ -90,6 +91,13 @@ constexpr std::array<key_info, 11> projection_keys{{
     {"weight", "synaptic weight in pA (mV for iaf_psc_delta targets)"},
     {"delay_ms", "synaptic delay in ms"},
     {"synapse", "synapse model"},
+    {"tau_plus", "time constant of the presynaptic STDP trace in ms"},
+    {"lambda", "STDP learning rate"},
+    {"alpha", "STDP asymmetry: depression steps are alpha * lambda"},
+    {"mu_plus", "STDP weight dependence exponent of potentiation"},
+    {"mu_minus", "STDP weight dependence exponent of depression"},
+    {"Wmax", "largest STDP weight (its sign is the weights' sign)"},
+    {"mu", "power-law STDP weight dependence exponent of potentiation"},
 }};
 
 constexpr std::array<key_info, 11> input_keys{{
@@ -144,6 +152,12 @@ constexpr std::array<named_value<connection_rule>, 5> connection_rules{{
     {"pairwise_bernoulli", connection_rule::pairwise_bernoulli},
     {"one_to_one", connection_rule::one_to_one},
     {"all_to_all", connection_rule::all_to_all},
+}};
+
+constexpr std::array<named_value<synapse_model>, 3> synapse_models{{
+    {"static", synapse_model::static_synapse},
+    {"stdp", synapse_model::stdp},
+    {"stdp_pl", synapse_model::stdp_pl},
 }};
 
 constexpr std::array<named_value<input_kind>, 3> input_kinds{{
@@ -273,9 +287,11 @@ std::string_view closest_key(section_kind kind, std::string_view key) {
 
 std::span<const named_value<neuron_model>> neuron_model_names() { return neuron_models; }
 std::span<const named_value<connection_rule>> connection_rule_names() { return connection_rules; }
+std::span<const named_value<synapse_model>> synapse_model_names() { return synapse_models; }
 std::span<const named_value<input_kind>> input_kind_names() { return input_kinds; }
 std::string_view name_of(neuron_model model) { return find_name<neuron_model>(neuron_models, model); }
 std::string_view name_of(connection_rule rule) { return find_name<connection_rule>(connection_rules, rule); }
+std::string_view name_of(synapse_model model) { return find_name<synapse_model>(synapse_models, model); }
 std::string_view name_of(input_kind kind) { return find_name<input_kind>(input_kinds, kind); }
 
 }  // namespace myelin::config_detail

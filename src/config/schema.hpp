@@ -44,9 +44,11 @@ struct named_value {
 };
 std::span<const named_value<neuron_model>> neuron_model_names();
 std::span<const named_value<connection_rule>> connection_rule_names();
+std::span<const named_value<synapse_model>> synapse_model_names();
 std::span<const named_value<input_kind>> input_kind_names();
 std::string_view name_of(neuron_model model);
 std::string_view name_of(connection_rule rule);
+std::string_view name_of(synapse_model model);
 std::string_view name_of(input_kind kind);
 
 }  // namespace myelin::config_detail

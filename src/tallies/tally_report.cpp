@@ -120,8 +120,7 @@ tally_report gather_tally_report(const communicator& comm, const run_spec& spec,
   // Energy of this rank, per phase and per window; then summed over ranks.
   r.energy_measured = tallies.energy_measured;
   r.energy_preset = spec.energy.preset;
-  r.energy = {spec.energy.watts_per_active_core, spec.energy.idle_watts_per_node, spec.energy.joules_per_byte,
-              spec.energy.joules_per_synaptic_event};
+  r.energy = spec.energy.parameters;
   std::vector<double> window_joules;
   if (r.energy_measured) {
     std::vector<double> cpu{r.totals.cpu_seconds}, node{r.totals.node_joules};

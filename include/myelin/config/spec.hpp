@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "myelin/tallies/energy.hpp"
+
 namespace myelin {
 
 // A value drawn per synapse or per neuron. Draws outside [min, max] are redrawn (NEST's
@@ -56,9 +58,41 @@ struct population_spec {
   neuron_parameters params;
   distribution V_m_init;  // mV; default: constant E_L
   bool record_spikes = true;
+  // Time constant of the postsynaptic STDP trace Kminus (NEST's ArchivingNode parameter, set on
+  // the neuron there too): it lives with the neuron because the trace does (post_history.hpp).
+  // Read only for a population that a plastic projection (synapse stdp or stdp_pl) targets.
+  double tau_minus_ms = 20.0;
 };
 
 enum class connection_rule { fixed_indegree, fixed_total_number, pairwise_bernoulli, one_to_one, all_to_all };
+
+// static: fixed weights. stdp: NEST's stdp_synapse. stdp_pl: NEST's stdp_pl_synapse_hom
+// (Morrison et al. 2007). myelin/synapses/stdp.hpp states the rules' exact semantics.
+enum class synapse_model { static_synapse, stdp, stdp_pl };
+
+// NEST's stdp_synapse: parameter names and defaults as NEST's. Weight dependence
+//   facilitation  w/Wmax += lambda * (1 - w/Wmax)^mu_plus * Kplus, capped at 1;
+//   depression    w/Wmax -= alpha * lambda * (w/Wmax)^mu_minus * Kminus, floored at 0;
+// mu = 0 is additive STDP, mu = 1 multiplicative (van Rossum), in between Guetig et al. (2003).
+// Wmax has the sign of the weights (negative for inhibitory synapses), in the weight's unit.
+struct stdp_parameters {
+  double tau_plus_ms = 20.0;  // presynaptic trace Kplus (tau_minus belongs to the target population)
+  double lambda = 0.01;
+  double alpha = 1.0;
+  double mu_plus = 1.0;
+  double mu_minus = 1.0;
+  double Wmax = 100.0;
+};
+
+// NEST's stdp_pl_synapse_hom (the E -> E synapse of NEST's hpc_benchmark): names and defaults as
+// NEST's. Power-law potentiation w += lambda * w^mu * Kplus, multiplicative depression
+// w -= lambda * alpha * w * Kminus, floored at 0; no upper bound. Weights are >= 0.
+struct stdp_pl_parameters {
+  double tau_plus_ms = 20.0;
+  double lambda = 0.1;
+  double alpha = 1.0;
+  double mu = 0.4;
+};
 
 struct projection_spec {
   std::string name;
@@ -71,8 +105,12 @@ struct projection_spec {
   bool allow_autapses = true;
   bool allow_multapses = true;
   distribution weight;    // pA for current-based models (mV for iaf_psc_delta); sign picks the channel
-  distribution delay_ms;  // rounded to whole steps, at least one step
-  std::string synapse = "static";
+  distribution delay_ms;  // rounded to whole steps, at least one step; for plastic synapses all of
+                          // it counts as dendritic delay in the STDP rule, as in NEST
+  synapse_model synapse = synapse_model::static_synapse;
+  stdp_parameters stdp;        // read when synapse == stdp
+  stdp_pl_parameters stdp_pl;  // read when synapse == stdp_pl
+  bool is_plastic() const { return synapse != synapse_model::static_synapse; }
 };
 
 enum class input_kind { poisson, dc, spike_times };
@@ -130,9 +168,8 @@ struct tallies_spec {
 // parameters, each of which a key may override (myelin/tallies/energy.hpp has the model).
 struct energy_spec {
   std::string preset = "cpu-node";
-  double watts_per_active_core = 0.0, idle_watts_per_node = 0.0, joules_per_byte = 0.0,
-         joules_per_synaptic_event = 0.0;  // the preset's values unless set
-  bool measure = true;                     // read powercap when it is there
+  energy_parameters parameters;  // the preset's values unless set
+  bool measure = true;           // read powercap when it is there
   std::string powercap_dir = "/sys/class/powercap";
 };
 

@@ -149,6 +149,63 @@ model = iaf_psc_exp
 n = 10
 )";
 
+// Both plastic synapse models, an inhibitory stdp projection, and tau_minus on a target.
+const std::string plastic_config = R"([simulation]
+t_stop_ms = 100
+
+[population.E]
+model = iaf_psc_alpha
+n = 20
+tau_minus = 30
+
+[population.I]
+model = iaf_psc_delta
+n = 5
+
+[projection.EE]
+source = E
+target = E
+rule = fixed_indegree
+indegree = 5
+weight = 45.6
+delay_ms = 1.5
+synapse = stdp_pl
+tau_plus = 15
+lambda = 0.1
+alpha = 0.0513
+mu = 0.4
+
+[projection.IE]
+source = E
+target = I
+rule = all_to_all
+weight = uniform(low=0.5, high=1.5)
+delay_ms = 1
+synapse = stdp
+tau_plus = 16.8
+lambda = 0.005
+alpha = 1.05
+mu_plus = 0
+mu_minus = 0
+Wmax = 2
+
+[projection.II]
+source = I
+target = I
+rule = all_to_all
+weight = -2
+delay_ms = 1
+synapse = stdp
+Wmax = -10
+
+[projection.EI]
+source = I
+target = E
+rule = all_to_all
+weight = -20
+delay_ms = 1
+)";
+
 run_spec parse(const std::string& text, const std::vector<std::string>& overrides = {}) {
   return parse_config(text, file_name, overrides);
 }
@@ -224,6 +281,7 @@ void expect_same_spec(const run_spec& a, const run_spec& b) {
     EXPECT_EQ(pa.params.refractory_input, pb.params.refractory_input);
     expect_same_distribution(pa.V_m_init, pb.V_m_init);
     EXPECT_EQ(pa.record_spikes, pb.record_spikes);
+    EXPECT_EQ(pa.tau_minus_ms, pb.tau_minus_ms);
   }
   ASSERT_EQ(a.network.projections.size(), b.network.projections.size());
   for (std::size_t i = 0; i < a.network.projections.size(); ++i) {
@@ -241,6 +299,16 @@ void expect_same_spec(const run_spec& a, const run_spec& b) {
     expect_same_distribution(pa.weight, pb.weight);
     expect_same_distribution(pa.delay_ms, pb.delay_ms);
     EXPECT_EQ(pa.synapse, pb.synapse);
+    EXPECT_EQ(pa.stdp.tau_plus_ms, pb.stdp.tau_plus_ms);
+    EXPECT_EQ(pa.stdp.lambda, pb.stdp.lambda);
+    EXPECT_EQ(pa.stdp.alpha, pb.stdp.alpha);
+    EXPECT_EQ(pa.stdp.mu_plus, pb.stdp.mu_plus);
+    EXPECT_EQ(pa.stdp.mu_minus, pb.stdp.mu_minus);
+    EXPECT_EQ(pa.stdp.Wmax, pb.stdp.Wmax);
+    EXPECT_EQ(pa.stdp_pl.tau_plus_ms, pb.stdp_pl.tau_plus_ms);
+    EXPECT_EQ(pa.stdp_pl.lambda, pb.stdp_pl.lambda);
+    EXPECT_EQ(pa.stdp_pl.alpha, pb.stdp_pl.alpha);
+    EXPECT_EQ(pa.stdp_pl.mu, pb.stdp_pl.mu);
   }
   ASSERT_EQ(a.network.inputs.size(), b.network.inputs.size());
   for (std::size_t i = 0; i < a.network.inputs.size(); ++i) {
@@ -341,7 +409,7 @@ TEST(Config, FullConfigFillsEverySection) {
   EXPECT_EQ(ee.weight.max, inf);
   EXPECT_EQ(ee.delay_ms.type, distribution::kind::normal);
   EXPECT_DOUBLE_EQ(ee.delay_ms.min, 0.05);  // dt/2
-  EXPECT_EQ(ee.synapse, "static");
+  EXPECT_EQ(ee.synapse, synapse_model::static_synapse);
 
   const auto& ei = spec.network.projections[1];
   EXPECT_EQ(ei.target, 1u);
@@ -455,7 +523,7 @@ variables = V_m
   const auto& ee = spec.network.projections.at(0);
   EXPECT_TRUE(ee.allow_autapses);
   EXPECT_TRUE(ee.allow_multapses);
-  EXPECT_EQ(ee.synapse, "static");
+  EXPECT_EQ(ee.synapse, synapse_model::static_synapse);
 
   const auto& pulse = spec.network.inputs.at(0);
   EXPECT_DOUBLE_EQ(pulse.delay_ms, 0.1);  // one step
@@ -791,8 +859,10 @@ TEST(ConfigErrors, Projections) {
                   {at_line_of(config, "weight = abc") + ": [projection.P] key 'weight': expected a number "
                                                         "or a distribution like normal(mean=87.8, std=8.78)",
                    "got 'abc'"});
-  config = projection("source = E\ntarget = I\nrule = all_to_all\nsynapse = stdp\n");
-  expect_contains(error_of(config), {"key 'synapse': expected static", "got 'stdp'"});
+  config = projection("source = E\ntarget = I\nrule = all_to_all\nsynapse = tsodyks\n");
+  expect_contains(error_of(config), {at_line_of(config, "synapse = tsodyks") +
+                                     ": [projection.P] key 'synapse': expected one of static, stdp or stdp_pl, "
+                                     "got 'tsodyks'"});
   config = two_populations +
            "[projection.P]\nsource = E\ntarget = I\nrule = all_to_all\nweight = 1\n"
            "delay_ms = normal(mean=0.01, std=0.001)\n";
@@ -852,6 +922,147 @@ TEST(ConfigErrors, Records) {
   expect_contains(error_of(config), {"key 'population': expected the name of a population (known: E, I), got 'F'"});
   config = two_populations + "[record.r]\npopulation = I\nvariables = V_m\nneurons = 2:6\n";
   expect_contains(error_of(config), {"key 'neurons': expected node ids < 4", "got '2:6'"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plastic synapses: synapse = stdp | stdp_pl with NEST's parameter names; tau_minus on the target
+
+TEST(ConfigPlasticity, StdpAndStdpPlWithTheirParameters) {
+  const run_spec spec = parse(plastic_config);
+  const auto& E = spec.network.populations.at(0);
+  const auto& I = spec.network.populations.at(1);
+  EXPECT_EQ(E.tau_minus_ms, 30.0);
+  EXPECT_EQ(I.tau_minus_ms, 20.0);  // NEST's default
+
+  const auto& ee = spec.network.projections.at(0);
+  EXPECT_EQ(ee.synapse, synapse_model::stdp_pl);
+  EXPECT_TRUE(ee.is_plastic());
+  EXPECT_EQ(ee.stdp_pl.tau_plus_ms, 15.0);
+  EXPECT_EQ(ee.stdp_pl.lambda, 0.1);
+  EXPECT_EQ(ee.stdp_pl.alpha, 0.0513);
+  EXPECT_EQ(ee.stdp_pl.mu, 0.4);
+
+  const auto& ie = spec.network.projections.at(1);
+  EXPECT_EQ(ie.synapse, synapse_model::stdp);
+  EXPECT_EQ(ie.stdp.tau_plus_ms, 16.8);
+  EXPECT_EQ(ie.stdp.lambda, 0.005);
+  EXPECT_EQ(ie.stdp.alpha, 1.05);
+  EXPECT_EQ(ie.stdp.mu_plus, 0.0);
+  EXPECT_EQ(ie.stdp.mu_minus, 0.0);
+  EXPECT_EQ(ie.stdp.Wmax, 2.0);
+
+  const auto& inhibitory = spec.network.projections.at(2);  // negative weights, negative Wmax
+  EXPECT_EQ(inhibitory.synapse, synapse_model::stdp);
+  EXPECT_EQ(inhibitory.stdp.Wmax, -10.0);
+  EXPECT_EQ(inhibitory.stdp.lambda, 0.01);  // NEST's defaults for the rest
+  EXPECT_EQ(inhibitory.stdp.alpha, 1.0);
+  EXPECT_EQ(inhibitory.stdp.mu_plus, 1.0);
+  EXPECT_EQ(inhibitory.stdp.tau_plus_ms, 20.0);
+  EXPECT_FALSE(spec.network.projections.at(3).is_plastic());
+
+  // Defaults of stdp_pl are NEST's stdp_pl_synapse_hom's.
+  const run_spec defaults = parse(plastic_config, {"projection.EE.tau_plus=20"});
+  EXPECT_EQ(defaults.network.projections[0].stdp_pl.tau_plus_ms, 20.0);
+  const stdp_pl_parameters nest;
+  EXPECT_EQ(nest.lambda, 0.1);
+  EXPECT_EQ(nest.alpha, 1.0);
+  EXPECT_EQ(nest.mu, 0.4);
+  const stdp_parameters nest_stdp;
+  EXPECT_EQ(nest_stdp.Wmax, 100.0);
+  EXPECT_EQ(nest_stdp.lambda, 0.01);
+}
+
+TEST(ConfigPlasticity, ResolvedIniWritesWhatIsUsed) {
+  const std::string& ini = parse(plastic_config).resolved_ini;
+  const std::vector<std::string_view> in_order = {
+      "[population.E]", "V_min", "tau_minus = 30", "V_m", "[population.I]", "refractory_input", "tau_minus = 20",
+      "[projection.EE]", "synapse = stdp_pl", "tau_plus = 15", "lambda = 0.1", "alpha = 0.0513", "mu = 0.4",
+      "[projection.IE]", "synapse = stdp",    "tau_plus = 16.8", "lambda = 0.005", "alpha = 1.05", "mu_plus = 0",
+      "mu_minus = 0",    "Wmax = 2",          "[projection.II]"};
+  std::size_t position = 0;
+  for (const auto part : in_order) {
+    const auto found = ini.find(part, position);
+    ASSERT_NE(found, std::string::npos) << "'" << part << "' missing or out of order in:\n" << ini;
+    position = found + part.size();
+  }
+  // A static network's resolved config (hence a checkpoint's fingerprint) has no STDP key.
+  const std::string& plain = parse(full_config).resolved_ini;
+  for (const auto key : {"tau_minus", "tau_plus", "lambda", "Wmax", "mu ="})
+    EXPECT_EQ(plain.find(key), std::string::npos) << key;
+}
+
+TEST(ConfigPlasticity, Errors) {
+  const auto base = [](const std::string& synapse_keys, const std::string& weight = "1") {
+    return two_populations + "[projection.P]\nsource = E\ntarget = I\nrule = all_to_all\nweight = " + weight +
+           "\ndelay_ms = 1\n" + synapse_keys;
+  };
+  // Keys of another synapse model.
+  std::string config = base("tau_plus = 10\n");
+  expect_contains(error_of(config), {at_line_of(config, "tau_plus") +
+                                     ": [projection.P] key 'tau_plus' = '10': used only by synapse stdp and stdp_pl, "
+                                     "not by this projection's synapse static"});
+  config = base("synapse = stdp_pl\nWmax = 10\n");
+  expect_contains(error_of(config), {at_line_of(config, "Wmax") + ": [projection.P] key 'Wmax' = '10': used only by "
+                                                                  "synapse stdp, not by this projection's synapse "
+                                                                  "stdp_pl"});
+  config = base("synapse = stdp\nmu = 0.4\n");
+  expect_contains(error_of(config),
+                  {"key 'mu' = '0.4': used only by synapse stdp_pl, not by this projection's synapse stdp"});
+  expect_contains(error_of(base("synapse = stdp\nmu_plus = 1\n"), {"projection.P.synapse=static"}),
+                  {"key 'mu_plus' = '1': used only by synapse stdp"});
+  // Ranges.
+  config = base("synapse = stdp\ntau_plus = 0\n");
+  expect_contains(error_of(config),
+                  {at_line_of(config, "tau_plus") + ": [projection.P] key 'tau_plus': expected a number > 0, got '0'"});
+  expect_contains(error_of(base("synapse = stdp_pl\nlambda = -0.1\n")),
+                  {"key 'lambda': expected a number >= 0, got '-0.1'"});
+  expect_contains(error_of(base("synapse = stdp\nalpha = -1\n")), {"key 'alpha': expected a number >= 0, got '-1'"});
+  expect_contains(error_of(base("synapse = stdp\nmu_minus = -0.5\n")), {"key 'mu_minus': expected a number >= 0"});
+  expect_contains(error_of(base("synapse = stdp_pl\nmu = abc\n")), {"key 'mu': expected a number >= 0, got 'abc'"});
+  config = base("synapse = stdp\nWmax = 0\n");
+  expect_contains(error_of(config), {at_line_of(config, "Wmax") + ": [projection.P] key 'Wmax': expected a nonzero "
+                                                                  "number (the bound of the weights, with their "
+                                                                  "sign), got '0'"});
+  // Weights where the rule keeps them.
+  config = base("synapse = stdp\nWmax = 10\n", "20");
+  expect_contains(error_of(config), {at_line_of(config, "weight = 20") +
+                                     ": [projection.P] key 'weight': expected weights in [0, 10] for synapse stdp "
+                                     "with Wmax = 10",
+                                     "got '20'"});
+  expect_contains(error_of(base("synapse = stdp\n", "-1")), {"expected weights in [0, 100] for synapse stdp"});
+  expect_contains(error_of(base("synapse = stdp\nWmax = -5\n", "1")), {"expected weights in [-5, 0]"});
+  expect_contains(error_of(base("synapse = stdp\nWmax = 10\n", "normal(mean=5, std=1)")),
+                  {"expected weights in [0, 10]", "a distribution needs min and max inside",
+                   "got 'normal(mean=5, std=1)'"});
+  EXPECT_NO_THROW(parse(base("synapse = stdp\nWmax = 10\n", "normal(mean=5, std=1, max=10)")));
+  EXPECT_NO_THROW(parse(base("synapse = stdp\nWmax = 10\n", "uniform(low=0, high=10)")));
+  EXPECT_NO_THROW(parse(base("synapse = stdp\nWmax = -10\n", "normal(mean=-5, std=1, min=-10)")));
+  expect_contains(error_of(base("synapse = stdp_pl\n", "-45")),
+                  {"key 'weight': expected weights >= 0 for synapse stdp_pl", "got '-45'"});
+  expect_contains(error_of(base("synapse = stdp_pl\n", "normal(mean=45, std=5, min=-inf)")),
+                  {"expected weights >= 0 for synapse stdp_pl"});
+  EXPECT_NO_THROW(parse(base("synapse = stdp_pl\n", "normal(mean=45, std=5)")));  // min = 0 implied
+  EXPECT_NO_THROW(parse(base("synapse = stdp_pl\n", "lognormal(mu=3, sigma=0.5)")));
+  // tau_minus only where a plastic projection ends.
+  config = two_populations + "tau_minus = 25\n";
+  expect_contains(error_of(config), {at_line_of(config, "tau_minus") +
+                                     ": [population.I] key 'tau_minus' = '25': used only by a population that a "
+                                     "projection with synapse stdp or stdp_pl targets",
+                                     "none targets I"});
+  EXPECT_NO_THROW(parse(config + "[projection.P]\nsource = E\ntarget = I\nrule = all_to_all\nweight = 1\n"
+                                 "delay_ms = 1\nsynapse = stdp\n"));
+  config = base("synapse = stdp\n");
+  expect_contains(error_of(config, {"population.I.tau_minus=0"}),
+                  {"--set population.I.tau_minus=0: [population.I] key 'tau_minus': expected a number > 0, got '0'"});
+  expect_contains(error_of(config, {"population.E.tau_minus=30"}), {"none targets E"});
+  // tau_minus is the target neurons' parameter, as in NEST.
+  config = base("synapse = stdp\ntau_minus = 30\n");
+  expect_contains(error_of(config), {at_line_of(config, "tau_minus") +
+                                     ": [projection.P] key 'tau_minus': unknown key of [projection.NAME]",
+                                     "set tau_minus in the target's [population.NAME]"});
+  // Typos are caught by name.
+  expect_contains(error_of(base("synapse = stdp\nwmax = 3\n")), {"unknown key", "did you mean 'Wmax'?"});
+  expect_contains(error_of(base("synapse = stdp\ntau_plus_ms = 3\n")), {"did you mean 'tau_plus'?"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,7 +1225,8 @@ TEST(ResolvedIni, RoundTripsToAnEqualSpec) {
                                               "input.extra.target=Th",
                                               "input.extra.rate_hz=3.3",
                                               "input.extra.weight=0.1"};
-  for (const run_spec& first : {parse(full_config), parse(minimal_config), parse(full_config, overrides)}) {
+  for (const run_spec& first : {parse(full_config), parse(minimal_config), parse(full_config, overrides),
+                                parse(plastic_config), parse(plastic_config, {"population.E.tau_minus=25"})}) {
     const run_spec again = parse_config(first.resolved_ini, "resolved.ini");
     expect_same_spec(first, again);  // includes resolved_ini: the text is a fixed point
   }
