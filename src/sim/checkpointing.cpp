@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "myelin/io/checkpoint.hpp"
+#include "myelin/io/output_space.hpp"
 #include "sim/simulation_state.hpp"
 
 namespace myelin {
@@ -128,7 +129,24 @@ void simulation::impl::write_checkpoint(const run_control& control, std::int64_t
   header.network = network;
   header.ranks = comm.size();
   header.threads = part.n_threads();
-  checkpoint_writer writer(comm, dir / checkpoint_name(step), header);
+  const std::filesystem::path path = dir / checkpoint_name(step);
+  // Room for the whole file before any of it is written (myelin/io/output_space.hpp): a write
+  // that fails inside parallel HDF5 can hang the job instead of failing it. Refused, the run
+  // stops with a clear error and the checkpoints written before stay as they are. The size is
+  // somewhat over: the values, and a few KiB of HDF5 metadata per dataset and for the header.
+  std::uint64_t spikes_in_flight = 0;
+  for (const auto& s : recent_spikes) spikes_in_flight += s.step >= step - layout.max_delay_steps() ? 1 : 0;
+  constexpr std::uint64_t per_dataset = 4096;
+  std::uint64_t bytes = (std::uint64_t(64) << 10) + 2 * network.size();
+  for (std::size_t p = 0; p < spec.network.populations.size(); ++p) {
+    const std::uint64_t variables = threads[0]->slices[p].neurons->state_names().size();
+    bytes += spec.network.populations[p].n * (variables * sizeof(double) + sizeof(std::int32_t)) +
+             (variables + 1) * per_dataset;
+  }
+  bytes += comm.allreduce_sum(spikes_in_flight) * (sizeof(std::uint64_t) + sizeof(std::int64_t)) + 2 * per_dataset;
+  bytes += (4 + spec.network.populations.size()) * (std::uint64_t(comm.size()) * sizeof(std::uint64_t) + per_dataset);
+  require_space_for_file(comm, dir, bytes, "checkpoint " + path.string() + "; the checkpoints written before are kept");
+  checkpoint_writer writer(comm, path, header);
 
   for (std::size_t p = 0; p < spec.network.populations.size(); ++p) {
     const population_spec& pop = spec.network.populations[p];

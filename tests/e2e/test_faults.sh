@@ -6,7 +6,9 @@
 #      than the test waits);
 #   2. an output directory that cannot be created or written (root ignores permissions, so: under
 #      /proc, in place of a regular file, on a read-only mount);
-#   3. a disk that fills up while the output is written (a file-size limit; a small tmpfs);
+#   3. a disk that fills up while the output is written (a file-size limit; a small tmpfs), or
+#      before a checkpoint is written (a full tmpfs; a checkpoint over the file-size limit): the
+#      checkpoint written before stays intact, and a restart from it gives the same output;
 #   4. a network far bigger than the machine's memory: refused before anything big is allocated.
 source "$(dirname "$0")/common.sh"
 config="$MYELIN_SOURCE/tests/configs/tiny.ini"
@@ -139,6 +141,91 @@ if $can_mount; then
 else
   echo "skipped: full tmpfs (mount not permitted here)"
 fi
+
+# --- 3b. No room for a checkpoint ----------------------------------------------------------------
+# Before a checkpoint is written, myelin checks that its file system has room for the whole file
+# (its size is known) and the reserve besides, and that the file-size limit allows it; refused,
+# the job ends with a clear error on every rank alike, and the checkpoint written before (and
+# latest.h5, which names it) stays as it was: a restart from it completes the run as if nothing
+# had happened. Without the check, the write would fail inside parallel HDF5 (and can hang).
+# expect_checkpoint_kept NAME DIR SUM LINK: the checkpoint of sum SUM is still there, latest.h5
+# still names it, and no temporary file is left.
+expect_checkpoint_kept() {
+  local name=$1 dir=$2 sum=$3 link=$4
+  [[ $(readlink "$dir/latest.h5") == "$link" ]] || fail "$name: latest.h5 now names $(readlink "$dir/latest.h5"), not $link"
+  [[ $(md5sum < "$dir/$link") == "$sum" ]] || fail "$name: the previous checkpoint $link changed"
+  ! compgen -G "$dir/*.tmp" > /dev/null || fail "$name: a temporary file is left: $(ls "$dir")"
+  ls "$dir" | grep -c '^checkpoint-' | grep -qx 1 || fail "$name: other checkpoints appeared: $(ls "$dir")"
+  echo "   $link and latest.h5 unchanged"
+}
+if $can_mount; then
+  # tiny.ini at 2 ranks writes a checkpoint at 100 ms into a tmpfs; the tmpfs is then filled up
+  # to 16 KiB (the checkpoint needs ~30 KB); the restart's next checkpoint (150 ms) is refused;
+  # once room is made, a restart from the kept checkpoint gives the same output as one whole run.
+  ckdir=$tmp/ckfull
+  mkdir -p "$ckdir"
+  mount -t tmpfs -o size=70m tmpfs "$ckdir" && mounts+=("$ckdir")
+  out=$tmp/ckrun ckset=(--set "checkpoint.directory=$ckdir")
+  "${mpirun_cmd[@]}" -np 2 "$MYELIN" run "$config" --threads 1 --quiet --set "output.dir=$tmp/ckref" \
+    > "$tmp/ckref.log" 2>&1 || { cat "$tmp/ckref.log"; fail "the reference run failed"; }
+  "${mpirun_cmd[@]}" -np 2 "$MYELIN" run "$config" --threads 1 --quiet --set "output.dir=$out" "${ckset[@]}" \
+    --set simulation.t_stop_ms=100 --checkpoint-at-end > "$tmp/ckfirst.log" 2>&1 || {
+    cat "$tmp/ckfirst.log"; fail "the run writing the first checkpoint failed"; }
+  link=$(readlink "$ckdir/latest.h5")
+  sum=$(md5sum < "$ckdir/$link")
+  free_bytes=$(df -B1 --output=avail "$ckdir" | tail -n 1)
+  head -c $((free_bytes - 16 * 1024)) /dev/zero > "$ckdir/filler"
+  for np in 2 1; do
+    run_failing "ckfull$np" "$np" "$out" "${ckset[@]}" --set checkpoint.interval_ms=50 --restart "$ckdir/latest.h5"
+    expect_clean_failure "disk full before a checkpoint at $np rank(s)" "$tmp/ckfull$np.log" \
+      "is \(nearly\) full: .* not writing checkpoint .*checkpoint-000000001500\.h5"
+    for f in spikes.h5 v_V_m.h5; do
+      [[ ! -e $out/tiny/$f && -e $out/tiny/$f.partial ]] || fail "disk full before a checkpoint: $f not left as $f.partial"
+    done
+    expect_checkpoint_kept "disk full before a checkpoint" "$ckdir" "$sum" "$link"
+  done
+  rm "$ckdir/filler"
+  run_myelin 2 1 "$config" "$out" "${ckset[@]}" --restart "$ckdir/latest.h5" > "$tmp/ckrestart.log" 2>&1 || {
+    cat "$tmp/ckrestart.log"; fail "the restart from the kept checkpoint failed"; }
+  for f in spikes.h5 v_V_m.h5 v_I_syn_ex.h5 v_I_syn_in.h5; do
+    "${check[@]}" same "$tmp/ckref/tiny/$f" "$out/tiny/$f" > /dev/null || fail "restart after a full disk: $f differs"
+  done
+  echo "ok: restart from the kept checkpoint: spikes and reports identical to an uninterrupted run"
+else
+  echo "skipped: full tmpfs before a checkpoint (mount not permitted here)"
+fi
+# ulimit -f, no mount needed: a network whose checkpoint (70 MB: 1.6 million neurons of 44 bytes)
+# is over a 66 MiB file-size limit, which leaves the output (and the 64 MiB reserve) room enough.
+# The checkpoint written without the limit is kept when its successor is refused.
+cat > "$tmp/big.ini" <<'INI'
+[simulation]
+name = big
+dt_ms = 0.1
+t_stop_ms = 0.5
+seed = 5
+
+[output]
+spikes = false
+
+[population.p]
+model = iaf_psc_alpha
+n = 1600000
+V_m = uniform(low=-70, high=-55)
+INI
+out=$tmp/bigrun ckdir=$tmp/bigrun/big/checkpoints
+"${mpirun_cmd[@]}" -np 1 "$MYELIN" run "$tmp/big.ini" --threads 1 --quiet --set "output.dir=$out" --checkpoint-at-end \
+  > "$tmp/bigfirst.log" 2>&1 || { cat "$tmp/bigfirst.log"; fail "the run writing a 70 MB checkpoint failed"; }
+link=$(readlink "$ckdir/latest.h5")
+sum=$(md5sum < "$ckdir/$link")
+"${mpirun_cmd[@]}" -np 1 bash -c 'ulimit -f 67584 && exec "$@"' limited "$MYELIN" run "$tmp/big.ini" --threads 1 \
+  --quiet --set "output.dir=$out" --set simulation.t_stop_ms=1 --checkpoint-at-end --restart "$ckdir/latest.h5" \
+  > "$tmp/bigfsize.log" 2>&1 &
+started+=($!)
+ends_within 60 $!
+expect_clean_failure "checkpoint over the file-size limit (66 MiB)" "$tmp/bigfsize.log" \
+  "file-size limit \(ulimit -f\) of 66.00 MiB is below the .* not writing checkpoint .*checkpoint-000000000010\.h5"
+expect_checkpoint_kept "checkpoint over the file-size limit" "$ckdir" "$sum" "$link"
+rm -rf "$out"
 
 # --- 4. More memory than the machine has ------------------------------------------------------
 # Each rank's peak resident memory is measured (getrusage of the child, by Python, which the e2e

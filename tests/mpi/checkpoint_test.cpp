@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "myelin/io/hdf5.hpp"
+#include "mpi/scratch_directory.hpp"
 
 namespace myelin {
 namespace {
@@ -29,15 +30,7 @@ namespace fs = std::filesystem;
 
 constexpr int simulated_threads = 2;
 
-// Shared by all ranks: MYELIN_TEST_TMP (one per np under ctest), else a directory under /tmp.
-fs::path scratch_directory(const communicator& comm) {
-  const char* scratch = std::getenv("MYELIN_TEST_TMP");
-  const fs::path directory =
-      scratch != nullptr ? fs::path(scratch) : fs::temp_directory_path() / ("myelin-mpi-np" + std::to_string(comm.size()));
-  if (comm.rank() == 0) fs::create_directories(directory);
-  comm.barrier();
-  return directory;
-}
+using test::scratch_directory;  // shared by all ranks, one per job
 
 // An empty directory for one test.
 fs::path fresh_directory(const communicator& comm, const std::string& name) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "myelin/io/hdf5.hpp"  // io_error
+#include "mpi/scratch_directory.hpp"
 
 namespace myelin {
 namespace {
@@ -27,15 +28,7 @@ namespace fs = std::filesystem;
 
 constexpr double dt_ms = 0.1;
 
-// Shared by all ranks: MYELIN_TEST_TMP (one per np under ctest), else a directory under /tmp.
-fs::path scratch_directory(const communicator& comm) {
-  const char* scratch = std::getenv("MYELIN_TEST_TMP");
-  const fs::path directory =
-      scratch != nullptr ? fs::path(scratch) : fs::temp_directory_path() / ("myelin-mpi-np" + std::to_string(comm.size()));
-  if (comm.rank() == 0) fs::create_directories(directory);
-  comm.barrier();
-  return directory;
-}
+using test::scratch_directory;  // shared by all ranks, one per job
 
 // A file name for this test, with no leftovers of an earlier run.
 fs::path fresh_path(const communicator& comm, const std::string& name) {

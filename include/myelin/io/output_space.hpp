@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "myelin/comm/communicator.hpp"
 
@@ -24,5 +25,13 @@ inline constexpr std::uint64_t output_reserve_bytes = std::uint64_t(64) << 20;
 // (one line: the directory, what is missing) or returns.
 void require_output_space(const communicator& comm, const std::filesystem::path& dir,
                           std::uint64_t reserve_bytes = output_reserve_bytes);
+
+// Collective. Before a new file of about `file_bytes` is written whole into the existing
+// directory `dir` (a checkpoint): rank 0 checks that the file system holding `dir` has room for
+// it and `reserve_bytes` besides (the output still to be flushed), and that the file-size limit
+// (ulimit -f) allows a file of that size; every rank then throws the same io_error (one line:
+// the directory, what is missing, and `what`, the file not written) or returns.
+void require_space_for_file(const communicator& comm, const std::filesystem::path& dir, std::uint64_t file_bytes,
+                            const std::string& what, std::uint64_t reserve_bytes = output_reserve_bytes);
 
 }  // namespace myelin

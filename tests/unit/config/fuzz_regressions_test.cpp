@@ -2,8 +2,10 @@
 // harnesses found) through the same harness code as the libFuzzer targets (tests/fuzz/), so a
 // fixed bug stays fixed in every build, also without clang or libFuzzer. File names say the
 // target: config-* (a config file), overrides-* (--set strings separated by NUL bytes),
-// spike_file-* (an HDF5 file read as a SONATA spike file). Some inputs must be refused with a
-// given message; every input must be answered quickly, and only with the documented exception.
+// spike_file-* (an HDF5 file read as a SONATA spike file), checkpoint-* (a file read as a
+// checkpoint by a restart). Some inputs must be refused with a given message; every input must be
+// answered quickly, and only with the documented exception. The checkpoint harness also reads
+// its seed corpus (real checkpoints), which must be read whole.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/checkpoint_reading.hpp"
 #include "fuzz/harness.hpp"
 #include "fuzz/spike_reader.hpp"
+#include "myelin/comm/communicator.hpp"
 #include "myelin/config/config.hpp"
+#include "myelin/io/checkpoint.hpp"
 #include "myelin/io/hdf5.hpp"
 
 namespace myelin {
@@ -115,6 +120,56 @@ TEST(FuzzRegressions, SpikeFiles) {
         EXPECT_NE(std::string(e.what()).find(expected->second), std::string::npos) << e.what();
       }
     }
+  }
+}
+
+// Checkpoint files that must be refused, with a part of the message that says why.
+const std::map<std::string, std::string> checkpoints_to_refuse = {
+    // Population exc claims 2^30 neurons (8 GiB per variable) stored nowhere: a restart of a
+    // network that size must be refused before its block is allocated, not ask for gigabytes.
+    {"checkpoint-population-claims-8-GiB-in-13-KB.h5", "but the file stores"},
+};
+
+// Reads `file` as checkpoint_fuzz does; the checkpoint_error message when refused, else empty.
+std::string read_as_checkpoint(const fs::path& file) {
+  const communicator comm;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string refusal;
+  try {
+    (void)fuzz::read_checkpoint_file(comm, file, [](const std::string& what) { ADD_FAILURE() << what; });
+  } catch (const checkpoint_error& e) {
+    refusal = e.what();
+    EXPECT_FALSE(refusal.empty());
+    EXPECT_EQ(refusal.find('\n'), std::string::npos) << "a checkpoint error is one line: " << refusal;
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  return refusal;
+}
+
+TEST(FuzzRegressions, CheckpointFiles) {
+  for (const auto& [name, message] : checkpoints_to_refuse) EXPECT_TRUE(fs::exists(regressions_dir() / name)) << name;
+  const auto files = regression_files("checkpoint-");
+  EXPECT_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    const std::string name = file.filename().string();
+    SCOPED_TRACE(name);
+    const std::string refusal = read_as_checkpoint(file);
+    const auto expected = checkpoints_to_refuse.find(name);
+    if (expected != checkpoints_to_refuse.end()) {
+      EXPECT_NE(refusal.find(expected->second), std::string::npos) << "must be refused: " << expected->second
+                                                                   << "; got: " << refusal;
+    }
+  }
+}
+
+TEST(FuzzRegressions, CheckpointSeedsAreReadWhole) {
+  const fs::path corpus = regressions_dir() / ".." / "corpus" / "checkpoint_fuzz";
+  std::vector<fs::path> seeds;
+  for (const auto& entry : fs::directory_iterator(corpus)) seeds.push_back(entry.path());
+  EXPECT_FALSE(seeds.empty());
+  for (const fs::path& seed : seeds) {
+    SCOPED_TRACE(seed.filename().string());
+    EXPECT_EQ(read_as_checkpoint(seed), "") << "a real checkpoint was refused";
   }
 }
 
