@@ -249,7 +249,9 @@ refused_early() {  # refused_early NAME PATTERN [--set ...]
   for rss in $(sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' "$tmp/$name.log"); do
     ((rss < max_rss_mb * 1024)) || fail "$name: a rank reached $((rss / 1024)) MiB before refusing"
   done
-  [[ $(grep -c maxrss_kb= "$tmp/$name.log") == 2 ]] || fail "$name: no memory figure from each rank"
+  # mpirun may end a rank before its wrapper prints (both refuse at once; the first exit ends
+  # the job): at least one figure, and the address-space limit above guards the others.
+  (($(grep -c maxrss_kb= "$tmp/$name.log") >= 1)) || fail "$name: no memory figure from any rank"
   echo "   peak memory per rank (MiB): $(sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' "$tmp/$name.log" |
     awk '{printf "%d ", $1 / 1024}')"
 }
