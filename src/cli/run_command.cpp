@@ -133,12 +133,6 @@ int run_command(const run_options_values& opts, const communicator& world) {
   const estimate e = estimate_memory(spec, world.size());
   if (world.rank() == 0) print_network(spec, e, world.size(), threads);
   refuse_if_too_big(e, world);
-  // Plastic synapses are read and checked (myelin check) but delivery does not apply them yet:
-  // running them as static would give results that look right and are not.
-  for (const auto& projection : spec.network.projections)
-    if (projection.is_plastic())
-      throw config_error(spec.config_path + ": [projection." + projection.name +
-                         "] synapse: plastic synapses (stdp, stdp_pl) are not simulated yet; only 'static' runs");
   const bool restart = !opts.restart_path.empty();
   if (restart && !fs::exists(opts.restart_path))
     throw checkpoint_error(opts.restart_path + ": no such checkpoint file");

@@ -45,8 +45,12 @@ network_layout::network_layout(const network_spec& net, double dt_ms, int weight
   for (const auto& pop : net.populations) first_gid_.push_back(first_gid_.back() + pop.n);
 
   std::vector<double> bound(net.populations.size(), 0.0);
-  for (const auto& proj : net.projections)
+  for (const auto& proj : net.projections) {
     bound[proj.target] = std::max(bound[proj.target], magnitude_bound(proj.weight));
+    // stdp weights move up to Wmax (stdp_pl ones have no bound: their input is summed in int64
+    // units of this quantum, not stored in weight_bits).
+    if (proj.synapse == synapse_model::stdp) bound[proj.target] = std::max(bound[proj.target], std::abs(proj.stdp.Wmax));
+  }
   for (const auto& in : net.inputs)
     if (in.kind != input_kind::dc) bound[in.target] = std::max(bound[in.target], std::abs(in.weight));
 

@@ -24,7 +24,8 @@ void simulation::impl::build() {
   // Sources with a target on this rank, for the exchange tables.
   std::vector<std::uint64_t> needed;
   for (auto& ts : threads)
-    for (const auto& block : ts->synapses.blocks) needed.insert(needed.end(), block.source_gid.begin(), block.source_gid.end());
+    for (const synapse_table* table : ts->tables())
+      for (const auto& block : table->blocks) needed.insert(needed.end(), block.source_gid.begin(), block.source_gid.end());
   std::sort(needed.begin(), needed.end());
   needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
   exchange = std::make_unique<spike_exchange>(comm, part, needed);
@@ -32,8 +33,12 @@ void simulation::impl::build() {
   counts.spikes_per_population.assign(layout.n_populations(), 0);
   for (auto& ts : threads) {
     counts.neurons += ts->n_local;
-    counts.synapses += ts->synapses.synapses();
-    counts.synapse_bytes += ts->synapses.bytes();
+    for (const synapse_table* table : ts->tables()) {
+      counts.synapses += table->synapses();
+      counts.synapse_bytes += table->bytes();
+    }
+    for (const population_slice& slice : ts->slices)
+      if (slice.history) counts.synapse_bytes += slice.history->bytes();
   }
   std::uint64_t saturated = 0;
   for (auto& ts : threads) saturated += ts->saturated_weights;
@@ -53,7 +58,7 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
   for (std::size_t p = 0; p < net.populations.size(); ++p) {
     const population_spec& pop = net.populations[p];
     population_slice slice{p, part.local_begin(ts.vp, layout.first_gid(p)), part.local_begin(ts.vp, layout.end_gid(p)),
-                           nullptr, layout.scale(p).quantum};
+                           nullptr, layout.scale(p).quantum, nullptr, 0};
     slice.neurons = neuron_block::create(pop, spec.simulation.dt_ms, slice.local_end - slice.local_begin);
     for (std::uint64_t l = slice.local_begin; l < slice.local_end; ++l) {
       double v = pop.V_m_init.a;
@@ -66,45 +71,77 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
     ts.slices.push_back(std::move(slice));
   }
 
-  // Synapses onto this thread's neurons, target by target in increasing local order.
+  // Synapses onto this thread's neurons, target by target in increasing local order: the static
+  // projections' in one table, each plastic projection's in its own.
   std::vector<std::vector<const projection_plan*>> plans_into(net.populations.size());
   for (const auto& plan : plans) plans_into[plan.spec->target].push_back(&plan);
   source_scratch scratch;
   std::vector<std::uint64_t> sources;
-  const bool report_progress = build_progress && comm.rank() == 0 && omp_get_thread_num() == 0;
   const std::int64_t min_delay = layout.min_delay_steps(), max_delay = layout.max_delay_steps();
-  ts.synapses = build_synapse_table(
-      ts.n_local, layout.n_neurons(), spec.simulation.weight_bits,
-      [&](std::uint64_t block, bool count_only, auto&& sink) {
-        const std::uint64_t first = block * synapse_table::block_size;
-        const std::uint64_t last = std::min(first + synapse_table::block_size, ts.n_local);
-        for (const population_slice& slice : ts.slices) {
-          const std::uint64_t begin = std::max(first, slice.local_begin), end = std::min(last, slice.local_end);
-          const weight_scale& scale = layout.scale(slice.population);
-          for (std::uint64_t l = begin; l < end; ++l) {
-            const std::uint64_t gid = part.gid(ts.vp, l);
-            // Thread 0 of rank 0 stands for all: each pass is half the work.
-            if (report_progress && (l & 1023) == 0)
-              build_progress((count_only ? 0.0 : 0.5) + 0.5 * double(l) / double(ts.n_local));
-            for (const projection_plan* plan : plans_into[slice.population]) {
-              draw_sources(*plan, seed, gid, scratch, sources);
-              if (count_only) {
-                for (std::uint64_t s : sources) sink(synapse_draw{s, std::uint32_t(l), 0, 0});
-                continue;
-              }
-              random_stream draws(seed, stream_purpose::weights_delays, std::uint32_t(plan->index), gid);
-              for (std::uint64_t s : sources) {
-                const double w = draws.draw(plan->spec->weight);
-                const double d = draws.draw(plan->spec->delay_ms);
-                const std::int64_t units = scale.to_units(w);
-                if (std::abs(w / scale.quantum) > double(scale.max_units) + 0.5) ++ts.saturated_weights;
-                const std::int64_t steps = std::clamp(layout.delay_steps(d), min_delay, max_delay);
-                sink(synapse_draw{s, std::uint32_t(l), std::uint16_t(steps), std::int32_t(units)});
-              }
+  // The generator build_synapse_table calls, for the projections `chosen` picks.
+  auto synapses_of = [&](auto chosen, bool report_progress) {
+    return [&, chosen, report_progress](std::uint64_t block, bool count_only, auto&& sink) {
+      const std::uint64_t first = block * synapse_table::block_size;
+      const std::uint64_t last = std::min(first + synapse_table::block_size, ts.n_local);
+      for (const population_slice& slice : ts.slices) {
+        const std::uint64_t begin = std::max(first, slice.local_begin), end = std::min(last, slice.local_end);
+        const weight_scale& scale = layout.scale(slice.population);
+        for (std::uint64_t l = begin; l < end; ++l) {
+          const std::uint64_t gid = part.gid(ts.vp, l);
+          // Thread 0 of rank 0 stands for all: each pass is half the work.
+          if (report_progress && (l & 1023) == 0)
+            build_progress((count_only ? 0.0 : 0.5) + 0.5 * double(l) / double(ts.n_local));
+          for (const projection_plan* plan : plans_into[slice.population]) {
+            if (!chosen(*plan)) continue;
+            draw_sources(*plan, seed, gid, scratch, sources);
+            if (count_only) {
+              for (std::uint64_t s : sources) sink(synapse_draw{s, std::uint32_t(l), 0, 0});
+              continue;
+            }
+            random_stream draws(seed, stream_purpose::weights_delays, std::uint32_t(plan->index), gid);
+            for (std::uint64_t s : sources) {
+              const double w = draws.draw(plan->spec->weight);
+              const double d = draws.draw(plan->spec->delay_ms);
+              const std::int64_t units = scale.to_units(w);
+              if (!plan->spec->is_plastic() && std::abs(w / scale.quantum) > double(scale.max_units) + 0.5)
+                ++ts.saturated_weights;
+              const std::int64_t steps = std::clamp(layout.delay_steps(d), min_delay, max_delay);
+              sink(synapse_draw{s, std::uint32_t(l), std::uint16_t(steps), std::int32_t(units), w});
             }
           }
         }
-      });
+      }
+    };
+  };
+  const bool report_progress = build_progress && comm.rank() == 0 && omp_get_thread_num() == 0;
+  ts.synapses = build_synapse_table(
+      ts.n_local, layout.n_neurons(), spec.simulation.weight_bits,
+      synapses_of([](const projection_plan& plan) { return !plan.spec->is_plastic(); }, report_progress));
+
+  for (const auto& plan : plans) {
+    if (!plan.spec->is_plastic()) continue;
+    auto pp = std::make_unique<plastic_projection>();
+    pp->projection = plan.index;
+    pp->slice = plan.spec->target;
+    pp->synapses = build_synapse_table(
+        ts.n_local, layout.n_neurons(), plastic_weight_bits,
+        synapses_of([&](const projection_plan& p) { return p.index == plan.index; }, false));
+    population_slice& slice = ts.slices[pp->slice];
+    if (!slice.history)
+      slice.history = std::make_unique<post_history>(slice.local_end - slice.local_begin,
+                                                     net.populations[pp->slice].tau_minus_ms, spec.simulation.dt_ms);
+    for (const synapse_block& block : pp->synapses.blocks) {
+      for (const std::uint16_t t : block.target) slice.history->add_incoming(block.first_local + t - slice.local_begin);
+      for (const std::uint16_t d : block.segment_delay)
+        slice.plastic_max_delay_steps = std::max<std::int64_t>(slice.plastic_max_delay_steps, d);
+    }
+    plasticity_rule rule = plan.spec->synapse == synapse_model::stdp
+                               ? plasticity_rule(stdp_rule(plan.spec->stdp, spec.simulation.dt_ms))
+                               : plasticity_rule(stdp_pl_rule(plan.spec->stdp_pl, spec.simulation.dt_ms));
+    pp->arrivals = std::make_unique<plastic_arrival_queue>(pp->synapses, std::move(rule), *slice.history,
+                                                           slice.local_begin, slice.quantum, max_delay);
+    ts.plastic.push_back(std::move(pp));
+  }
   ts.arrivals = std::make_unique<arrival_queue>(ts.synapses);
   ts.inputs = std::make_unique<thread_inputs>(net, layout, part, ts.vp, seed);
   ts.input.assign(2 * ts.n_local, 0);

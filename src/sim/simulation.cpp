@@ -45,9 +45,10 @@ double process_cpu_seconds() {
 //   1. deliver   each thread enqueues the spikes received at the end of the previous interval
 //                (all emitted before t0; with delays >= D none arrives before t0);
 //   2. update    each thread, for each step of the interval: adds the synaptic input arriving in
-//                this step (arrival-time delivery), Poisson/DC/spike-time input, advances its
+//                this step (arrival-time delivery; a plastic synapse updates its weight from its
+//                target's spike history first), Poisson/DC/spike-time input, advances its
 //                neurons (exact integration), registers spikes (step = the step in which the
-//                threshold was crossed), samples recorded state;
+//                threshold was crossed; STDP targets also in their history), samples state;
 //   3. exchange  spikes emitted in this interval go to the ranks that hold their targets; a stop
 //                request (signal) on any rank travels with the counts, so all ranks see it at
 //                the same interval;
@@ -171,9 +172,13 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1) {
   }
   on_every_thread(threads, [&](thread_state& ts) {
     auto t = clock_type::now();
-    for (const received_spike& s : received) ts.arrivals->enqueue(s.gid, s.step);
+    for (const received_spike& s : received) {
+      ts.arrivals->enqueue(s.gid, s.step);
+      for (auto& p : ts.plastic) p->arrivals->enqueue(s.gid, s.step);
+    }
     for (std::int64_t step = t0; step < t1; ++step) {
       ts.synaptic_events += ts.arrivals->deliver(step, ts.input.data());
+      for (auto& p : ts.plastic) ts.synaptic_events += p->arrivals->deliver(step, ts.input.data());
       ts.poisson_events += ts.inputs->apply(step, ts.input.data(), ts.i_stim_pA.data());
       const auto t_update = clock_type::now();
       ts.deliver_s += std::chrono::duration<double>(t_update - t).count();
@@ -182,6 +187,10 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1) {
         slice.neurons->update(ts.input.data() + 2 * slice.local_begin, slice.quantum,
                               ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
         for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
+        if (slice.history) {  // STDP's postsynaptic side: the spike's stamp is step + 1
+          const std::int64_t horizon = arrival_time_horizon(step + 1, slice.plastic_max_delay_steps);
+          for (std::uint32_t i : ts.spiked) slice.history->register_spike(i, step + 1, horizon);
+        }
       }
       ts.neuron_updates += ts.n_local;
       run_recorders::take_samples(ts, step);

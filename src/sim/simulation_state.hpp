@@ -23,6 +23,8 @@
 #include "myelin/sim/inputs.hpp"
 #include "myelin/sim/simulation.hpp"
 #include "myelin/synapses/delivery.hpp"
+#include "myelin/synapses/plastic_delivery.hpp"
+#include "myelin/synapses/post_history.hpp"
 #include "myelin/synapses/synapse_table.hpp"
 
 namespace myelin {
@@ -38,6 +40,18 @@ struct population_slice {
   std::uint64_t local_begin, local_end;
   std::unique_ptr<neuron_block> neurons;
   double quantum;
+  // Targets of plastic projections only: the neurons' spike history (STDP's postsynaptic side)
+  // and the largest delay of a plastic synapse onto them (how long the history must reach back).
+  std::unique_ptr<post_history> history;
+  std::int64_t plastic_max_delay_steps = 0;
+};
+
+// One plastic projection's synapses onto one thread's neurons, and their queue.
+struct plastic_projection {
+  std::size_t projection;  // index in network_spec::projections
+  std::size_t slice;       // the target population's slice on this thread
+  synapse_table synapses;  // weight_bits == plastic_weight_bits
+  std::unique_ptr<plastic_arrival_queue> arrivals;
 };
 
 // A recorded neuron on this thread: which report, which column, where its state lives.
@@ -62,8 +76,9 @@ struct thread_state {
   std::uint64_t vp = 0;
   std::uint64_t n_local = 0;
   std::vector<population_slice> slices;  // one per population, in population order
-  synapse_table synapses;
+  synapse_table synapses;  // static projections
   std::unique_ptr<arrival_queue> arrivals;
+  std::vector<std::unique_ptr<plastic_projection>> plastic;  // in projection order
   std::unique_ptr<thread_inputs> inputs;
   std::vector<std::int64_t> input;  // this step's synaptic input, 2 per neuron (exc, inh)
   std::vector<double> i_stim_pA;    // DC input per neuron
@@ -75,6 +90,13 @@ struct thread_state {
   std::uint64_t neuron_updates = 0, synaptic_events = 0, poisson_events = 0;
   double deliver_s = 0.0, update_s = 0.0;
   std::exception_ptr error;
+
+  // The static table, then each plastic projection's.
+  std::vector<const synapse_table*> tables() const {
+    std::vector<const synapse_table*> all{&synapses};
+    for (const auto& p : plastic) all.push_back(&p->synapses);
+    return all;
+  }
 };
 
 // Runs body(thread_state&) on every thread; rethrows the first error after all have finished.
@@ -134,6 +156,7 @@ struct simulation::impl {
   };
   std::vector<local_neuron> local_neurons(std::size_t pop) const;
   void write_checkpoint(const run_control& control, std::int64_t step);
+  void refuse_plastic_checkpoints() const;
   void restore(const std::filesystem::path& path);
 };
 

@@ -14,7 +14,8 @@ std::size_t synapse_block::bytes() const {
   return source_gid.capacity() * sizeof(std::uint64_t) + row_begin.capacity() * sizeof(std::uint64_t) +
          segment_begin.capacity() * sizeof(std::uint64_t) + segment_delay.capacity() * sizeof(std::uint16_t) +
          segment_end.capacity() * sizeof(std::uint32_t) + target.capacity() * sizeof(std::uint16_t) +
-         weight16.capacity() * sizeof(std::int16_t) + weight32.capacity() * sizeof(std::int32_t);
+         weight16.capacity() * sizeof(std::int16_t) + weight32.capacity() * sizeof(std::int32_t) +
+         weight64.capacity() * sizeof(double);
 }
 
 std::uint64_t synapse_table::synapses() const {
@@ -87,7 +88,9 @@ void finish_rows_typed(synapse_block& block, huge_vector<std::uint16_t>& delays,
 }  // namespace
 
 void finish_rows(synapse_block& block, huge_vector<std::uint16_t>& delays, int weight_bits) {
-  if (weight_bits == 32)
+  if (weight_bits == plastic_weight_bits)
+    finish_rows_typed(block, delays, block.weight64);
+  else if (weight_bits == 32)
     finish_rows_typed(block, delays, block.weight32);
   else
     finish_rows_typed(block, delays, block.weight16);

@@ -7,8 +7,11 @@
 //  - within a row, synapses sorted by delay, then target; runs of equal delay form segments, so a
 //    delay is stored once per segment instead of once per synapse, and a spike delivers exactly
 //    the segment that comes due at each step (arrival-time delivery);
-//  - weights are fixed-point integers in the target population's quantum (16 or 32 bits).
-// Static synapse: 2 (target) + 2 or 4 (weight) bytes, plus 6 bytes per segment and 24 per row.
+//  - static weights are fixed-point integers in the target population's quantum (16 or 32 bits);
+//    a plastic table (one per plastic projection and thread) keeps each weight as a double in pA
+//    (mV for iaf_psc_delta), as NEST does (myelin/synapses/stdp.hpp says why not float).
+// Static synapse: 2 (target) + 2 or 4 (weight) bytes, plastic: 2 + 8; plus 6 bytes per segment
+// and 24 per row.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,7 @@ struct synapse_block {
   huge_vector<std::uint16_t> target;         // local index - first_local
   huge_vector<std::int16_t> weight16;        // weight_bits == 16
   huge_vector<std::int32_t> weight32;        // weight_bits == 32
+  huge_vector<double> weight64;              // weight_bits == plastic_weight_bits
 
   std::size_t rows() const { return source_gid.size(); }
   std::size_t synapses() const { return target.size(); }
@@ -36,6 +40,9 @@ struct synapse_block {
   std::int64_t find_row(std::uint64_t gid) const;
   std::size_t bytes() const;
 };
+
+// weight_bits of a plastic table: double weights in pA (mV), not fixed-point units.
+inline constexpr int plastic_weight_bits = 64;
 
 struct synapse_table {
   static constexpr std::uint64_t block_size = 65536;
@@ -51,7 +58,8 @@ struct synapse_draw {
   std::uint64_t source_gid;
   std::uint32_t target_local;  // on this thread
   std::uint16_t delay_steps;
-  std::int32_t weight_units;
+  std::int32_t weight_units;  // static tables
+  double weight = 0.0;        // plastic tables: the drawn weight itself
 };
 
 // Builds a thread's table in two passes over the same deterministic draws, writing rows in

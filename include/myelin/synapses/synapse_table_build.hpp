@@ -46,18 +46,20 @@ struct chunk_writer {
   std::vector<std::uint32_t> row, order, row_start;
   std::vector<std::uint16_t> target, delay;
   std::vector<std::int32_t> weight;
+  std::vector<double> exact_weight;  // plastic tables only
+  bool plastic;
 
-  explicit chunk_writer(std::size_t rows) : row_start(rows + 1) {
+  chunk_writer(std::size_t rows, bool plastic_table) : row_start(rows + 1), plastic(plastic_table) {
     row.reserve(capacity);
     target.reserve(capacity);
     delay.reserve(capacity);
-    weight.reserve(capacity);
+    if (plastic) exact_weight.reserve(capacity); else weight.reserve(capacity);
   }
-  void add(std::uint32_t r, std::uint16_t t, std::uint16_t d, std::int32_t w) {
+  void add(std::uint32_t r, std::uint16_t t, std::uint16_t d, std::int32_t w, double exact) {
     row.push_back(r);
     target.push_back(t);
     delay.push_back(d);
-    weight.push_back(w);
+    if (plastic) exact_weight.push_back(exact); else weight.push_back(w);
   }
   bool full() const { return row.size() == capacity; }
   // order = indices of the chunk sorted by row, stable (counting sort).
@@ -73,6 +75,7 @@ struct chunk_writer {
     target.clear();
     delay.clear();
     weight.clear();
+    exact_weight.clear();
   }
 };
 }  // namespace detail
@@ -117,23 +120,28 @@ synapse_table build_synapse_table(std::uint64_t n_local, std::uint64_t n_neurons
     // synapse straight to its (random) row costs a cache and TLB miss each, 20x slower.
     const std::uint64_t n_syn = block.row_begin.back();
     block.target.resize(n_syn);
-    if (weight_bits == 32) block.weight32.resize(n_syn); else block.weight16.resize(n_syn);
+    const bool plastic = weight_bits == plastic_weight_bits;
+    if (plastic) block.weight64.resize(n_syn);
+    else if (weight_bits == 32) block.weight32.resize(n_syn);
+    else block.weight16.resize(n_syn);
     huge_vector<std::uint16_t> delays(n_syn);
     std::vector<std::uint64_t> cursor(block.row_begin.begin(), block.row_begin.end() - 1);
-    detail::chunk_writer chunk(block.rows());
+    detail::chunk_writer chunk(block.rows(), plastic);
     auto write_chunk = [&] {
       chunk.order_by_row();
       for (const std::uint32_t i : chunk.order) {
         const std::uint64_t at = cursor[chunk.row[i]]++;
         block.target[at] = chunk.target[i];
-        if (weight_bits == 32) block.weight32[at] = chunk.weight[i]; else block.weight16[at] = std::int16_t(chunk.weight[i]);
+        if (plastic) block.weight64[at] = chunk.exact_weight[i];
+        else if (weight_bits == 32) block.weight32[at] = chunk.weight[i];
+        else block.weight16[at] = std::int16_t(chunk.weight[i]);
         delays[at] = chunk.delay[i];
       }
       chunk.clear();
     };
     generate(b, false, [&](const synapse_draw& d) {
       chunk.add(row_of.at(d.source_gid), std::uint16_t(d.target_local - block.first_local), d.delay_steps,
-                d.weight_units);
+                d.weight_units, d.weight);
       if (chunk.full()) write_chunk();
     });
     write_chunk();
