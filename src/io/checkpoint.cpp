@@ -135,7 +135,23 @@ struct checkpoint_catalogue {
   std::vector<population> populations;  // by name
   std::uint64_t spikes_in_flight = 0;
   std::vector<std::string> counters;
+  struct column {
+    std::string table, name;
+    std::uint8_t type = 0;  // column_type_of<T>()
+    std::uint64_t length = 0;
+  };
+  std::vector<column> plasticity;
 };
+
+// The element types of plasticity columns, as one byte in the catalogue.
+template <class T>
+constexpr std::uint8_t column_type_of() {
+  if constexpr (std::is_same_v<T, std::uint32_t>) return 1;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return 2;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return 3;
+  else if constexpr (std::is_same_v<T, double>) return 4;
+  else static_assert(!sizeof(T), "plasticity columns hold uint32, uint64, int64 or double");
+}
 
 class byte_packer {
  public:
@@ -200,6 +216,13 @@ std::string pack(const checkpoint_catalogue& catalogue) {
   out.put(catalogue.spikes_in_flight);
   out.put(std::uint64_t(catalogue.counters.size()));
   for (const std::string& counter : catalogue.counters) out.put(counter);
+  out.put(std::uint64_t(catalogue.plasticity.size()));
+  for (const auto& column : catalogue.plasticity) {
+    out.put(column.table);
+    out.put(column.name);
+    out.put(column.type);
+    out.put(column.length);
+  }
   return out.take();
 }
 
@@ -233,6 +256,15 @@ checkpoint_catalogue unpack(std::string_view bytes) {
   in.get(n_counters);
   catalogue.counters.resize(n_counters);
   for (std::string& counter : catalogue.counters) in.get(counter);
+  std::uint64_t n_columns = 0;
+  in.get(n_columns);
+  catalogue.plasticity.resize(n_columns);
+  for (auto& column : catalogue.plasticity) {
+    in.get(column.table);
+    in.get(column.name);
+    in.get(column.type);
+    in.get(column.length);
+  }
   return catalogue;
 }
 
@@ -312,7 +344,33 @@ class checkpoint_inspector {
              std::to_string(header.ranks) + " ranks");
       catalogue.counters.push_back(name);
     }
+
+    if (file.kind_of("plasticity") != h5::member_kind::missing) {
+      const h5::group plasticity = required_group(file, "plasticity");
+      for (const std::string& table : plasticity.member_names()) {
+        if (plasticity.kind_of(table) != h5::member_kind::group) fail("/plasticity/" + table + " is not a group");
+        const h5::group group = plasticity.open_group(table);
+        for (const std::string& name : group.member_names()) catalogue.plasticity.push_back(inspect_column(group, table, name));
+      }
+    }
     return catalogue;
+  }
+
+  checkpoint_catalogue::column inspect_column(const h5::group& group, const std::string& table,
+                                              const std::string& name) const {
+    const std::string where = group.path() + "/" + name;
+    if (group.kind_of(name) != h5::member_kind::dataset) fail(where + " is not a dataset");
+    const h5::dataset data = group.open_dataset(name);
+    checkpoint_catalogue::column column{table, name, 0, 0};
+    if (data.holds<std::uint32_t>()) column.type = column_type_of<std::uint32_t>();
+    else if (data.holds<std::uint64_t>()) column.type = column_type_of<std::uint64_t>();
+    else if (data.holds<std::int64_t>()) column.type = column_type_of<std::int64_t>();
+    else if (data.holds<double>()) column.type = column_type_of<double>();
+    else fail("dataset " + where + " is not uint32, uint64, int64 or float64");
+    const std::vector<hsize_t> dims = data.dims();
+    if (dims.size() != 1) fail("dataset " + where + " is not one-dimensional");
+    column.length = dims[0];
+    return column;
   }
 
   checkpoint_catalogue::population inspect_population(const h5::group& neurons, const std::string& name) const {
@@ -434,6 +492,9 @@ struct checkpoint_writer::impl {
   h5::group counters;
   std::map<std::string, population_entry> populations;
   std::set<std::string> counter_names;
+  std::optional<h5::group> plasticity;
+  std::map<std::string, h5::group> plasticity_tables;
+  std::set<std::string> plasticity_columns;  // "table/column" written so far
   bool spikes_written = false;
   bool committed = false;
 
@@ -624,9 +685,37 @@ struct checkpoint_writer::impl {
     counter_names.insert(name);
   }
 
+  template <h5::element T>
+  void write_column(const std::string& table, const std::string& column, std::uint64_t total, std::uint64_t offset,
+                    std::span<const T> values) {
+    refuse_after_commit("write plasticity column " + table + "/" + column);
+    const std::string object = "/plasticity/" + table + "/" + column;
+    std::string problem;
+    if (!is_plain_name(table) || !is_plain_name(column)) problem = "bad table or column name";
+    else if (plasticity_columns.contains(table + "/" + column)) problem = "written twice";
+    else if (offset > total || values.size() > total - offset)
+      problem = "elements [" + std::to_string(offset) + ", " + std::to_string(offset + values.size()) +
+                ") outside the column's " + std::to_string(total);
+    agree(object + "/" + std::to_string(total), problem, object);
+    if (comm.allreduce_sum(std::uint64_t(values.size())) != total)
+      agree("the ranks' parts do not add up to " + std::to_string(total) + " elements", object);
+    if (!plasticity) plasticity.emplace(file.create_group("plasticity"));
+    auto found = plasticity_tables.find(table);
+    if (found == plasticity_tables.end()) found = plasticity_tables.emplace(table, plasticity->create_group(table)).first;
+    const hsize_t length = total;
+    h5::dataset data = found->second.create_fixed_dataset<T>(column, std::span<const hsize_t>(&length, 1));
+    const hsize_t start = offset;
+    const hsize_t count = values.size();
+    data.write_collective(values, std::span<const hsize_t>(&start, 1), std::span<const hsize_t>(&count, 1));
+    data.close();
+    plasticity_columns.insert(table + "/" + column);
+  }
+
   void commit() {
     if (committed) return;
     if (!spikes_written) write_spikes({}, {});  // the reader expects the datasets, empty or not
+    for (auto& [name, table] : plasticity_tables) table.close();
+    if (plasticity) plasticity->close();
     for (auto& [name, entry] : populations) entry.group.close();
     neurons.close();
     spikes_in_flight.close();
@@ -685,6 +774,12 @@ void checkpoint_writer::write_counter(const std::string& name, std::uint64_t loc
 }
 
 void checkpoint_writer::commit() { impl_->commit(); }
+
+template <class T>
+void checkpoint_writer::write_plasticity_column(const std::string& table, const std::string& column,
+                                                std::uint64_t total, std::uint64_t offset, std::span<const T> values) {
+  impl_->write_column<T>(table, column, total, offset, values);
+}
 
 // --- reader ---
 
@@ -850,6 +945,47 @@ std::uint64_t checkpoint_reader::read_counter_total(const std::string& name) con
       impl_->read_whole<std::uint64_t>("/counters/" + name, std::uint64_t(impl_->catalogue.header.ranks));
   return std::accumulate(per_rank.begin(), per_rank.end(), std::uint64_t(0));
 }
+
+std::int64_t checkpoint_reader::plasticity_column_length(const std::string& table, const std::string& column) const {
+  for (const auto& entry : impl_->catalogue.plasticity)
+    if (entry.table == table && entry.name == column) return std::int64_t(entry.length);
+  return -1;
+}
+
+template <class T>
+std::vector<T> checkpoint_reader::read_plasticity_column(const std::string& table, const std::string& column,
+                                                         std::uint64_t offset, std::uint64_t count) const {
+  const std::string object = "/plasticity/" + table + "/" + column;
+  std::string problem;
+  const checkpoint_catalogue::column* found = nullptr;
+  for (const auto& entry : impl_->catalogue.plasticity)
+    if (entry.table == table && entry.name == column) found = &entry;
+  if (found == nullptr) problem = impl_->name + ": no " + object + " (a checkpoint of a network without it?)";
+  else if (found->type != column_type_of<T>()) problem = impl_->name + ": " + object + " is not of the expected type";
+  else if (offset > found->length || count > found->length - offset)
+    problem = impl_->name + ": " + object + " has " + std::to_string(found->length) + " elements, fewer than needed";
+  if (impl_->comm.any(!problem.empty()))
+    throw checkpoint_error(problem.empty() ? impl_->name + ": cannot read " + object + " on another rank" : problem);
+  std::vector<T> values;
+  const hsize_t start = offset;
+  const hsize_t n = count;
+  impl_->read_together(object, [&] {
+    values = impl_->file.open_dataset(object).read_collective<T>(std::span<const hsize_t>(&start, 1),
+                                                                 std::span<const hsize_t>(&n, 1));
+  });
+  return values;
+}
+
+#define MYELIN_PLASTICITY_COLUMN(T)                                                                             \
+  template void checkpoint_writer::write_plasticity_column<T>(const std::string&, const std::string&,         \
+                                                              std::uint64_t, std::uint64_t, std::span<const T>); \
+  template std::vector<T> checkpoint_reader::read_plasticity_column<T>(const std::string&, const std::string&, \
+                                                                       std::uint64_t, std::uint64_t) const;
+MYELIN_PLASTICITY_COLUMN(std::uint32_t)
+MYELIN_PLASTICITY_COLUMN(std::uint64_t)
+MYELIN_PLASTICITY_COLUMN(std::int64_t)
+MYELIN_PLASTICITY_COLUMN(double)
+#undef MYELIN_PLASTICITY_COLUMN
 
 // --- rotation ---
 

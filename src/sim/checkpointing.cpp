@@ -1,6 +1,7 @@
 // Checkpoints of a running simulation and restarts from them. What is saved is exactly what the
 // future depends on, by global identity: each neuron's state and refractory counter (by node id),
-// and the spikes of the last max-delay steps (their remaining synapses are still to deliver).
+// the spikes of the last max-delay steps (their remaining synapses are still to deliver), and
+// what plastic synapses have learned (plastic_checkpoint.cpp).
 // Connectivity, Poisson draws (keyed by step), DC and spike-time inputs (scheduled by step) are
 // functions of config, seed and step, so they are rebuilt, not stored.
 #include <algorithm>
@@ -109,17 +110,7 @@ std::vector<simulation::impl::local_neuron> simulation::impl::local_neurons(std:
   return out;
 }
 
-// Weights, traces and spike histories are not in checkpoints yet: a restart would continue with
-// the initial weights, which looks right and is not.
-void simulation::impl::refuse_plastic_checkpoints() const {
-  for (const auto& projection : spec.network.projections)
-    if (projection.is_plastic())
-      throw std::runtime_error(spec.config_path + ": [projection." + projection.name +
-                               "] synapse: checkpoints of plastic synapses are not written yet; run without checkpoints");
-}
-
 void simulation::impl::write_checkpoint(const run_control& control, std::int64_t step) {
-  refuse_plastic_checkpoints();
   const std::filesystem::path dir = control.checkpoint_dir;
   std::string problem;
   if (comm.rank() == 0) {
@@ -155,6 +146,7 @@ void simulation::impl::write_checkpoint(const run_control& control, std::int64_t
   }
   bytes += comm.allreduce_sum(spikes_in_flight) * (sizeof(std::uint64_t) + sizeof(std::int64_t)) + 2 * per_dataset;
   bytes += (4 + spec.network.populations.size()) * (std::uint64_t(comm.size()) * sizeof(std::uint64_t) + per_dataset);
+  bytes += plastic_checkpoint_bytes() + 10 * spec.network.projections.size() * per_dataset;
   require_space_for_file(comm, dir, bytes, "checkpoint " + path.string() + "; the checkpoints written before are kept");
   checkpoint_writer writer(comm, path, header);
 
@@ -184,6 +176,7 @@ void simulation::impl::write_checkpoint(const run_control& control, std::int64_t
       steps.push_back(s.step);
     }
   writer.write_spikes_in_flight(gids, steps);
+  write_plastic_state(writer, step);
 
   std::uint64_t updates = counts.neuron_updates, events = counts.synaptic_events, poisson = counts.poisson_events;
   for (const auto& ts : threads) {
@@ -203,7 +196,6 @@ void simulation::impl::write_checkpoint(const run_control& control, std::int64_t
 }
 
 void simulation::impl::restore(const std::filesystem::path& path) {
-  refuse_plastic_checkpoints();
   checkpoint_reader reader(comm, path);
   const checkpoint_header& header = reader.header();
   const std::string network = network_definition(spec);
@@ -231,14 +223,20 @@ void simulation::impl::restore(const std::filesystem::path& path) {
       threads[mine[i].thread]->slices[p].neurons->refractory_steps()[mine[i].index] = refractory[i];
   }
 
-  // Spikes in flight: every thread takes what still has to arrive at its neurons; this rank keeps
-  // its own for the next checkpoint.
+  restore_plastic_state(reader);
+
+  // Spikes in flight: every thread takes what still has to arrive at its neurons (plastic rows
+  // advance their traces past them again, from the traces restored before them); this rank
+  // keeps its own for the next checkpoint.
   std::vector<std::uint64_t> gids;
   std::vector<std::int64_t> steps;
   reader.read_spikes_in_flight(gids, steps);
   const std::int64_t resume = header.step;
   on_every_thread(threads, [&](thread_state& ts) {
-    for (std::size_t i = 0; i < gids.size(); ++i) ts.arrivals->enqueue(gids[i], steps[i], resume);
+    for (std::size_t i = 0; i < gids.size(); ++i) {
+      ts.arrivals->enqueue(gids[i], steps[i], resume);
+      for (auto& p : ts.plastic) p->arrivals->enqueue(gids[i], steps[i], resume);
+    }
   });
   recent_spikes.clear();
   for (std::size_t i = 0; i < gids.size(); ++i)

@@ -19,6 +19,7 @@
 #include "myelin/connect/connection_rules.hpp"
 #include "myelin/core/network_layout.hpp"
 #include "myelin/core/partition.hpp"
+#include "myelin/io/checkpoint.hpp"
 #include "myelin/models/neuron_block.hpp"
 #include "myelin/sim/inputs.hpp"
 #include "myelin/sim/simulation.hpp"
@@ -156,7 +157,10 @@ struct simulation::impl {
   };
   std::vector<local_neuron> local_neurons(std::size_t pop) const;
   void write_checkpoint(const run_control& control, std::int64_t step);
-  void refuse_plastic_checkpoints() const;
+  // plastic_checkpoint.cpp: weights, traces and spike histories
+  std::uint64_t plastic_checkpoint_bytes() const;  // collective: about what write_plastic_state writes
+  void write_plastic_state(checkpoint_writer& writer, std::int64_t step);
+  void restore_plastic_state(const checkpoint_reader& reader);
   void restore(const std::filesystem::path& path);
 };
 

@@ -13,6 +13,10 @@
 //   /spikes_in_flight/{gid uint64, step int64}  spikes emitted in the last max-delay steps,
 //     sorted by (step, gid): the input still on its way to targets
 //   /counters/<name>                          uint64 [ranks] per-rank tallies so far (informative)
+//   /plasticity/<table>/<column>              1-D uint32, uint64, int64 or float64 columns of the
+//     plastic state (weights, traces, spike histories; src/sim/checkpointing.cpp says which),
+//     only in checkpoints of networks with plastic synapses; each rank writes the part the caller
+//     places it at
 // Writes go to "<path>.tmp"; commit() flushes, fsyncs and renames it over <path>, so a kill at any
 // moment leaves the previous checkpoint intact. The file uses HDF5's 1.10 format, whose metadata
 // carry checksums (damage to its structure is found on reading; HDF5 1.8 cannot read it). Each
@@ -78,6 +82,12 @@ class checkpoint_writer {
   void write_spikes_in_flight(std::span<const std::uint64_t> gids, std::span<const std::int64_t> steps);
   // Collective: one value per rank.
   void write_counter(const std::string& name, std::uint64_t local_value);
+  // Collective: /plasticity/<table>/<column> of `total` elements, this rank's values at
+  // [offset, offset + values.size()); the ranks' parts must tile [0, total). T is one of
+  // uint32, uint64, int64, double.
+  template <class T>
+  void write_plasticity_column(const std::string& table, const std::string& column, std::uint64_t total,
+                               std::uint64_t offset, std::span<const T> values);
   // Collective: flush, close, fsync, rename to <path>, fsync its directory. A second call does
   // nothing; io_error on every rank when the file cannot be made durable or renamed.
   void commit();
@@ -111,6 +121,13 @@ class checkpoint_reader {
   void read_spikes_in_flight(std::vector<std::uint64_t>& gids, std::vector<std::int64_t>& steps) const;
   // Sum over the ranks that wrote it.
   std::uint64_t read_counter_total(const std::string& name) const;
+  // Elements of /plasticity/<table>/<column>, or -1 when the file has no such column.
+  std::int64_t plasticity_column_length(const std::string& table, const std::string& column) const;
+  // Collective: elements [offset, offset + count) of the column (each rank its own range);
+  // checkpoint_error when it is missing, of another type or shorter.
+  template <class T>
+  std::vector<T> read_plasticity_column(const std::string& table, const std::string& column, std::uint64_t offset,
+                                        std::uint64_t count) const;
 
  private:
   struct impl;
