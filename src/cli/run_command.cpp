@@ -75,11 +75,21 @@ struct estimate {
 estimate estimate_memory(const run_spec& spec, int ranks) {
   estimate e;
   for (const auto& p : spec.network.populations) e.neurons += double(p.n);
-  for (const auto& proj : spec.network.projections) e.synapses += expected_synapses(spec.network, proj);
-  // 2 bytes of target index + the weight, and 2 more bytes of delay while the rows are sorted at
-  // build time (the peak); neurons: ~100 bytes of state, input and bookkeeping each.
-  const double weight_bytes = spec.simulation.weight_bits / 8.0;
-  e.bytes_per_rank = (e.synapses * (2.0 + weight_bytes + 2.0) + e.neurons * 100.0) / double(ranks);
+  // 2 bytes of target index + the weight (fixed-point, or a double for plastic synapses), and 2
+  // more bytes of delay while the rows are sorted at build time (the peak); neurons: ~100 bytes
+  // of state, input and bookkeeping each, and ~200 more of spike history for STDP targets.
+  const double static_weight_bytes = spec.simulation.weight_bits / 8.0;
+  double bytes = 0.0;
+  std::vector<bool> plastic_target(spec.network.populations.size(), false);
+  for (const auto& proj : spec.network.projections) {
+    const double n = expected_synapses(spec.network, proj);
+    e.synapses += n;
+    bytes += n * (2.0 + (proj.is_plastic() ? double(sizeof(double)) : static_weight_bytes) + 2.0);
+    if (proj.is_plastic()) plastic_target[proj.target] = true;
+  }
+  for (std::size_t p = 0; p < spec.network.populations.size(); ++p)
+    bytes += double(spec.network.populations[p].n) * (plastic_target[p] ? 300.0 : 100.0);
+  e.bytes_per_rank = bytes / double(ranks);
   return e;
 }
 
