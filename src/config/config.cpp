@@ -1,7 +1,8 @@
 // From INI text plus --set overrides to a validated run_spec. Every user-facing check lives
 // here; the order is: syntax (ini_document), names of sections and keys (schema), then the
 // sections in dependency order (simulation for dt, populations for names and sizes, then
-// projections, inputs, records), each key parsed and range-checked where it is read.
+// projections, inputs, records, weight recordings), each key parsed and range-checked where it
+// is read.
 #include "myelin/config/config.hpp"
 
 #include <algorithm>
@@ -23,11 +24,16 @@
 #include "config/resolved_ini.hpp"
 #include "config/schema.hpp"
 #include "config/value_parsers.hpp"
+#include "myelin/core/network_layout.hpp"
 #include "myelin/tallies/energy.hpp"
 
 namespace myelin {
 namespace config_detail {
 namespace {
+
+// Bins of one weight histogram, at most: each histogram row is held in full on every rank, so a
+// few bytes of config must not be able to ask for gigabytes.
+constexpr std::uint64_t max_histogram_bins = std::uint64_t(1) << 20;  // 1,048,576
 
 // '#' and ';' would start a comment when the resolved config is read back.
 std::string directory_path(std::string_view text) {
@@ -46,6 +52,8 @@ class section_reader {
       : section_(section), kind_(kind), file_name_(file_name) {}
 
   const std::string& section_name() const { return section_.name; }
+  // "<file>:<line>" of the section header, for an error about the section as a whole.
+  const std::string& section_origin() const { return section_.origin; }
   // "L23E" of [population.L23E]
   std::string instance_name() const { return section_.name.substr(section_.name.find('.') + 1); }
   const ini_entry* entry(std::string_view key) const { return section_.find(key); }
@@ -61,12 +69,14 @@ class section_reader {
     throw config_error(file_name_ + ": [" + section_.name + "]: missing required key '" + std::string(key) + "' (" +
                        meaning + std::string(form) + ")");
   }
+  // A value of the right form that this config cannot use, with the reason.
+  [[noreturn]] void refuse(const ini_entry& given, std::string_view reason) const {
+    throw config_error(given.origin + ": [" + section_.name + "] key '" + given.key + "' = '" + given.value +
+                       "': " + std::string(reason));
+  }
   // For a key of this section kind that the chosen model, rule or type does not use.
   void reject_if_present(std::string_view key, std::string_view reason) const {
-    if (const auto* given = entry(key)) {
-      throw config_error(given->origin + ": [" + section_.name + "] key '" + given->key + "' = '" + given->value +
-                         "': " + std::string(reason));
-    }
+    if (const auto* given = entry(key)) refuse(*given, reason);
   }
 
   template <class Parse>
@@ -205,6 +215,7 @@ class spec_builder {
     spec.energy = read_energy();
     spec.slurm = read_slurm();
     dt_ms_ = spec.simulation.dt_ms;
+    t_stop_ms_ = spec.simulation.t_stop_ms;
     for (const auto* section : sections_of(section_kind::population)) {
       spec.network.populations.push_back(read_population(reader_for(*section, section_kind::population)));
     }
@@ -221,6 +232,10 @@ class spec_builder {
     }
     for (const auto* section : sections_of(section_kind::record)) {
       spec.records.push_back(read_record(reader_for(*section, section_kind::record)));
+    }
+    for (const auto* section : sections_of(section_kind::weights)) {
+      spec.weight_recordings.push_back(
+          read_weight_recording(reader_for(*section, section_kind::weights), spec.network.projections));
     }
     spec.resolved_ini = resolved_ini_text(spec);
     return spec;
@@ -720,8 +735,122 @@ class spec_builder {
     return record;
   }
 
+  // [weights.NAME]: snapshots at given times and/or histograms at a fixed interval of one plastic
+  // projection's weights. Histogram ranges default to where the rule keeps the weights.
+  weight_recording_spec read_weight_recording(const section_reader& reader,
+                                              const std::vector<projection_spec>& projections) const {
+    weight_recording_spec recording;
+    recording.name = reader.instance_name();
+    recording.projection = reader.required("projection", "a plastic projection name", [&](std::string_view text) {
+      return projection_index(projections, text);
+    });
+    const projection_spec& recorded = projections[recording.projection];
+    if (!recorded.is_plastic()) {
+      std::string plastic;
+      for (const auto& p : projections)
+        if (p.is_plastic()) plastic += (plastic.empty() ? "" : ", ") + p.name;
+      reader.refuse(*reader.entry("projection"),
+                    recorded.name + " is a static projection, its weights never change; record a plastic one "
+                                    "(synapse stdp or stdp_pl; " +
+                        (plastic.empty() ? std::string("this config has none") : "here: " + plastic) + ")");
+    }
+
+    recording.times_ms = reader.optional("times_ms", [&](std::string_view text) { return parse_snapshot_times(text); })
+                             .value_or(std::vector<double>{});
+    recording.histogram_interval_ms = reader.number("histogram_interval_ms", positive_number(), 0.0);
+    if (reader.entry("histogram_interval_ms") != nullptr && !is_multiple_of(recording.histogram_interval_ms, dt_ms_)) {
+      reader.fail("histogram_interval_ms", "a multiple of dt_ms = " + format_number(dt_ms_) + " (at least one step)");
+    }
+    if (!recording.has_histograms()) {
+      for (const char* key : {"histogram_bins", "histogram_min", "histogram_max"})
+        reader.reject_if_present(key, "used only with histogram_interval_ms, which [" + reader.section_name() +
+                                          "] does not set");
+      if (recording.times_ms.empty()) {
+        throw config_error(reader.section_origin() + ": [" + reader.section_name() +
+                           "]: nothing to record; give times_ms (weight snapshots), histogram_interval_ms (weight "
+                           "histograms) or both");
+      }
+      return recording;
+    }
+
+    recording.histogram_bins = reader.integer("histogram_bins", {.min = 1, .max = max_histogram_bins}, 50);
+    double default_min = 0.0, default_max = 0.0;
+    std::string default_rule;
+    if (recorded.synapse == synapse_model::stdp) {  // the rule keeps weights between 0 and Wmax
+      default_min = std::min(0.0, recorded.stdp.Wmax);
+      default_max = std::max(0.0, recorded.stdp.Wmax);
+      default_rule = "0 and Wmax = " + format_number(recorded.stdp.Wmax);
+    } else {  // stdp_pl has no upper bound: leave the initial weights room to double
+      default_max = 2.0 * magnitude_bound(recorded.weight);
+      default_rule = "0 and twice the largest initial weight, " + format_number(default_max);
+    }
+    recording.histogram_min = reader.number("histogram_min", any_number(), default_min);
+    recording.histogram_max = reader.number("histogram_max", any_number(), default_max);
+    if (!(recording.histogram_min < recording.histogram_max)) {
+      // Blame a key the user wrote; only stdp_pl with all initial weights 0 has an empty default range.
+      if (reader.entry("histogram_max") != nullptr) {
+        reader.fail("histogram_max", "a number > histogram_min = " + format_number(recording.histogram_min));
+      }
+      if (reader.entry("histogram_min") != nullptr) {
+        reader.fail("histogram_min", "a number < histogram_max = " + format_number(recording.histogram_max) +
+                                         " (the default: between " + default_rule + ")");
+      }
+      throw config_error(reader.section_origin() + ": [" + reader.section_name() +
+                         "]: the default histogram range, between " + default_rule + ", is empty for projection " +
+                         recorded.name + "; give histogram_max");
+    }
+    return recording;
+  }
+
+  // Projection index from its name, for the projection key of [weights.NAME].
+  static std::size_t projection_index(const std::vector<projection_spec>& projections, std::string_view name) {
+    for (std::size_t i = 0; i < projections.size(); ++i) {
+      if (projections[i].name == trim(name)) return i;
+    }
+    std::string known;
+    for (const auto& projection : projections) known += (known.empty() ? "" : ", ") + projection.name;
+    throw invalid_value{"the name of a plastic projection (" +
+                        (known.empty() ? std::string("this config has no projection") : "known: " + known) + ")"};
+  }
+
+  // Snapshot times: the list syntax of a spike_times input's times_ms, on the step grid (a
+  // snapshot is taken between steps) within the run, each time once.
+  std::vector<double> parse_snapshot_times(std::string_view text) const {
+    const std::string form = "comma-separated, strictly increasing times in ms, multiples of dt_ms = " +
+                             format_number(dt_ms_) + " in [0, t_stop_ms = " + format_number(t_stop_ms_) + "]";
+    const auto items = split_list(text);
+    if (items.empty()) throw invalid_value{form};
+    std::vector<double> times;
+    double previous_step = -1.0;
+    for (const auto item : items) {
+      double time_ms = 0.0;
+      try {
+        time_ms = parse_number(item, non_negative_number());
+      } catch (const invalid_value&) {
+        throw invalid_value{form};
+      }
+      if (time_ms != 0.0 && !is_multiple_of(time_ms, dt_ms_)) {
+        throw invalid_value{"times that are multiples of dt_ms = " + format_number(dt_ms_) + " (" +
+                            format_number(time_ms) + " is not)"};
+      }
+      const double step = std::round(time_ms / dt_ms_);
+      if (step > std::round(t_stop_ms_ / dt_ms_)) {
+        throw invalid_value{"times <= t_stop_ms = " + format_number(t_stop_ms_) + " (" + format_number(time_ms) +
+                            " is later)"};
+      }
+      if (step <= previous_step) {
+        throw invalid_value{"strictly increasing times (" + format_number(time_ms) + " comes after " +
+                            format_number(times.back()) + ")"};
+      }
+      previous_step = step;
+      times.push_back(time_ms);
+    }
+    return times;
+  }
+
   const ini_document& document_;
   double dt_ms_ = 0.1;
+  double t_stop_ms_ = 0.0;
   const std::vector<population_spec>* populations_ = nullptr;  // set once populations are read
 };
 

@@ -171,6 +171,18 @@ std::string resolved_ini_text(const run_spec& spec) {
     ini.key("neurons", format_node_ids(record.neurons));
     ini.number("interval_ms", record.interval_ms);
   }
+
+  for (const auto& recording : spec.weight_recordings) {
+    ini.section("weights." + recording.name);
+    ini.key("projection", spec.network.projections[recording.projection].name);
+    if (!recording.times_ms.empty()) ini.key("times_ms", format_numbers(recording.times_ms));
+    if (recording.has_histograms()) {  // the histogram keys are an error without an interval
+      ini.number("histogram_interval_ms", recording.histogram_interval_ms);
+      ini.integer("histogram_bins", recording.histogram_bins);
+      ini.number("histogram_min", recording.histogram_min);
+      ini.number("histogram_max", recording.histogram_max);
+    }
+  }
   return ini.str();
 }
 

@@ -121,13 +121,22 @@ constexpr std::array<key_info, 4> record_keys{{
     {"interval_ms", "sampling interval in ms"},
 }};
 
+constexpr std::array<key_info, 6> weights_keys{{
+    {"projection", "plastic projection whose weights are recorded"},
+    {"times_ms", "times of weight snapshots in ms"},
+    {"histogram_interval_ms", "model time between weight histograms in ms"},
+    {"histogram_bins", "number of bins of each weight histogram"},
+    {"histogram_min", "lower edge of the weight histograms"},
+    {"histogram_max", "upper edge of the weight histograms"},
+}};
+
 struct section_info {
   section_kind kind;
   std::string_view name;
   bool has_instance_name;
 };
 
-constexpr std::array<section_info, 10> sections{{
+constexpr std::array<section_info, 11> sections{{
     {section_kind::simulation, "simulation", false},
     {section_kind::output, "output", false},
     {section_kind::checkpoint, "checkpoint", false},
@@ -138,6 +147,7 @@ constexpr std::array<section_info, 10> sections{{
     {section_kind::projection, "projection", true},
     {section_kind::input, "input", true},
     {section_kind::record, "record", true},
+    {section_kind::weights, "weights", true},
 }};
 
 constexpr std::array<named_value<neuron_model>, 3> neuron_models{{
@@ -240,6 +250,8 @@ std::span<const key_info> keys_of(section_kind kind) {
       return input_keys;
     case section_kind::record:
       return record_keys;
+    case section_kind::weights:
+      return weights_keys;
   }
   return {};
 }

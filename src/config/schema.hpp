@@ -13,7 +13,9 @@
 
 namespace myelin::config_detail {
 
-enum class section_kind { simulation, output, checkpoint, tallies, energy, slurm, population, projection, input, record };
+enum class section_kind {
+  simulation, output, checkpoint, tallies, energy, slurm, population, projection, input, record, weights
+};
 
 struct key_info {
   std::string_view key;
@@ -23,9 +25,9 @@ struct key_info {
 // The type word before the first dot of a section name ("population" in "population.L23E").
 std::optional<section_kind> section_kind_named(std::string_view type);
 std::string_view name_of(section_kind kind);
-// population, projection, input and record sections carry a NAME: [population.L23E].
+// population, projection, input, record and weights sections carry a NAME: [population.L23E].
 bool has_instance_name(section_kind kind);
-// "simulation, output, population.NAME, projection.NAME, input.NAME, record.NAME"
+// "simulation, output, ..., population.NAME, projection.NAME, input.NAME, record.NAME, weights.NAME"
 std::string known_section_list();
 
 // Every key a section of this kind may hold, in the order the resolved config writes them.

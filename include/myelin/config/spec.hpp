@@ -138,6 +138,21 @@ struct record_spec {
   double interval_ms = 0.1;
 };
 
+// [weights.NAME]: the weights of one plastic projection, written to <output dir>/<NAME>_weights.h5.
+// A snapshot at t holds every weight after all presynaptic spikes arriving before t have changed
+// it; a histogram is taken of all the projection's weights at 0, interval, 2 interval, ... <=
+// t_stop_ms. Recording is not part of the network: a restart may record differently.
+struct weight_recording_spec {
+  std::string name;
+  std::size_t projection = 0;     // index into network_spec::projections; always a plastic one
+  std::vector<double> times_ms;   // snapshot times: multiples of dt_ms in [0, t_stop_ms], increasing
+  double histogram_interval_ms = 0.0;  // 0: no histograms
+  std::uint64_t histogram_bins = 50;   // the fields below are read only with histograms
+  double histogram_min = 0.0;  // bin range in the weights' unit, min < max; defaults resolved:
+  double histogram_max = 0.0;  // stdp [0, Wmax] ordered, stdp_pl [0, 2 x the largest initial weight]
+  bool has_histograms() const { return histogram_interval_ms > 0.0; }
+};
+
 struct simulation_spec {
   std::string name;  // run name: output goes to <output.dir>/<name>
   double dt_ms = 0.1;
@@ -195,6 +210,7 @@ struct run_spec {
   slurm_spec slurm;
   network_spec network;
   std::vector<record_spec> records;
+  std::vector<weight_recording_spec> weight_recordings;
   std::string resolved_ini;  // every key with its final value, for provenance
 };
 

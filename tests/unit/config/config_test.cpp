@@ -16,6 +16,8 @@
 
 #include "config/distribution_parser.hpp"
 #include "config/value_parsers.hpp"
+#include "myelin/core/network_layout.hpp"
+#include "sim/simulation_state.hpp"  // network_definition: what a checkpoint's fingerprint covers
 
 namespace myelin {
 namespace {
@@ -334,6 +336,18 @@ void expect_same_spec(const run_spec& a, const run_spec& b) {
     EXPECT_EQ(a.records[i].variables, b.records[i].variables);
     EXPECT_EQ(a.records[i].neurons, b.records[i].neurons);
     EXPECT_EQ(a.records[i].interval_ms, b.records[i].interval_ms);
+  }
+  ASSERT_EQ(a.weight_recordings.size(), b.weight_recordings.size());
+  for (std::size_t i = 0; i < a.weight_recordings.size(); ++i) {
+    const auto& wa = a.weight_recordings[i];
+    const auto& wb = b.weight_recordings[i];
+    EXPECT_EQ(wa.name, wb.name);
+    EXPECT_EQ(wa.projection, wb.projection);
+    EXPECT_EQ(wa.times_ms, wb.times_ms);
+    EXPECT_EQ(wa.histogram_interval_ms, wb.histogram_interval_ms);
+    EXPECT_EQ(wa.histogram_bins, wb.histogram_bins);
+    EXPECT_EQ(wa.histogram_min, wb.histogram_min);
+    EXPECT_EQ(wa.histogram_max, wb.histogram_max);
   }
   EXPECT_EQ(a.resolved_ini, b.resolved_ini);
 }
@@ -1063,6 +1077,189 @@ TEST(ConfigPlasticity, Errors) {
   // Typos are caught by name.
   expect_contains(error_of(base("synapse = stdp\nwmax = 3\n")), {"unknown key", "did you mean 'Wmax'?"});
   expect_contains(error_of(base("synapse = stdp\ntau_plus_ms = 3\n")), {"did you mean 'tau_plus'?"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight recordings: [weights.NAME] of a plastic projection, snapshots and histograms
+
+// plastic_config's projections: EE stdp_pl (weight 45.6), IE stdp (Wmax 2), II stdp (Wmax -10),
+// EI static; t_stop_ms = 100, dt_ms = 0.1.
+std::string weights(const std::string& keys) { return plastic_config + "\n[weights.w]\n" + keys; }
+
+TEST(ConfigWeights, SnapshotsAndHistogramsWithTheirDefaults) {
+  run_spec spec = parse(weights("projection = IE\ntimes_ms = 0, 50.5, 100\nhistogram_interval_ms = 10\n"));
+  ASSERT_EQ(spec.weight_recordings.size(), 1u);
+  const weight_recording_spec& ie = spec.weight_recordings[0];
+  EXPECT_EQ(ie.name, "w");
+  EXPECT_EQ(ie.projection, 1u);
+  EXPECT_EQ(ie.times_ms, (std::vector<double>{0.0, 50.5, 100.0}));
+  EXPECT_EQ(ie.histogram_interval_ms, 10.0);
+  EXPECT_TRUE(ie.has_histograms());
+  EXPECT_EQ(ie.histogram_bins, 50u);
+  EXPECT_EQ(ie.histogram_min, 0.0);  // stdp: between 0 and Wmax
+  EXPECT_EQ(ie.histogram_max, 2.0);
+
+  // Negative Wmax (inhibitory stdp): the range is [Wmax, 0].
+  spec = parse(weights("projection = II\nhistogram_interval_ms = 0.1\n"));
+  EXPECT_EQ(spec.weight_recordings[0].histogram_min, -10.0);
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max, 0.0);
+  EXPECT_TRUE(spec.weight_recordings[0].times_ms.empty());
+
+  // stdp_pl has no bound: twice the largest initial weight (network_layout's magnitude_bound).
+  spec = parse(weights("projection = EE\nhistogram_interval_ms = 5\n"));
+  EXPECT_EQ(spec.weight_recordings[0].projection, 0u);
+  EXPECT_EQ(spec.weight_recordings[0].histogram_min, 0.0);
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max, 2 * 45.6);
+  spec = parse(weights("projection = EE\nhistogram_interval_ms = 5\n"), {"projection.EE.weight=uniform(40, 60)"});
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max, 120.0);
+  spec = parse(weights("projection = EE\nhistogram_interval_ms = 5\n"), {"projection.EE.weight=normal(45, 5)"});
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max, 2 * (45.0 + 8 * 5.0));  // mean + 8 std
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max,
+            2 * magnitude_bound(spec.network.projections[0].weight));
+
+  // Snapshots only: no histograms.
+  spec = parse(weights("projection = EE\ntimes_ms = 100\n"));
+  EXPECT_FALSE(spec.weight_recordings[0].has_histograms());
+  EXPECT_EQ(spec.weight_recordings[0].histogram_interval_ms, 0.0);
+  EXPECT_EQ(spec.weight_recordings[0].times_ms, std::vector<double>{100.0});
+
+  // Explicit bins and range; an interval longer than the run (one histogram, at 0) is fine.
+  spec = parse(weights("projection = IE\nhistogram_interval_ms = 200\nhistogram_bins = 1\nhistogram_min = -1\n"
+                       "histogram_max = 3.5\n"));
+  EXPECT_EQ(spec.weight_recordings[0].histogram_bins, 1u);
+  EXPECT_EQ(spec.weight_recordings[0].histogram_min, -1.0);
+  EXPECT_EQ(spec.weight_recordings[0].histogram_max, 3.5);
+  EXPECT_NO_THROW(parse(weights("projection = IE\nhistogram_interval_ms = 1\nhistogram_bins = 1048576\n")));
+
+  // Times on the grid within 1e-9 relative, as t_stop_ms; two recordings of one projection.
+  spec = parse(weights("projection = IE\ntimes_ms = 0.3, 0.7\n") + "[weights.again]\nprojection = IE\ntimes_ms = 1\n");
+  ASSERT_EQ(spec.weight_recordings.size(), 2u);
+  EXPECT_EQ(spec.weight_recordings[0].times_ms, (std::vector<double>{0.3, 0.7}));
+  EXPECT_EQ(spec.weight_recordings[1].name, "again");
+  EXPECT_TRUE(parse(plastic_config).weight_recordings.empty());
+}
+
+TEST(ConfigWeights, Errors) {
+  // A static projection: its weights never change.
+  std::string config = weights("projection = EI\ntimes_ms = 10\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "projection = EI") +
+                                  ": [weights.w] key 'projection' = 'EI': EI is a static projection, its weights "
+                                  "never change; record a plastic one (synapse stdp or stdp_pl; here: EE, IE, II)");
+  config = two_populations + "[projection.P]\nsource = E\ntarget = I\nrule = all_to_all\nweight = 1\ndelay_ms = 1\n"
+                             "[weights.w]\nprojection = P\ntimes_ms = 0\n";
+  expect_contains(error_of(config), {"P is a static projection", "(synapse stdp or stdp_pl; this config has none)"});
+  config = weights("projection = XY\ntimes_ms = 10\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "projection = XY") +
+                                  ": [weights.w] key 'projection': expected the name of a plastic projection (known: "
+                                  "EE, IE, II, EI), got 'XY'");
+  EXPECT_EQ(error_of(weights("times_ms = 10\n")),
+            file_name + ": [weights.w]: missing required key 'projection' (plastic projection whose weights are "
+                        "recorded, a plastic projection name)");
+  // Nothing to record.
+  config = weights("projection = EE\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "[weights.w]") +
+                                  ": [weights.w]: nothing to record; give times_ms (weight snapshots), "
+                                  "histogram_interval_ms (weight histograms) or both");
+
+  // times_ms: numbers on the dt grid in [0, t_stop_ms], strictly increasing.
+  config = weights("projection = EE\ntimes_ms = 10, 20.05\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "times_ms") +
+                                  ": [weights.w] key 'times_ms': expected times that are multiples of dt_ms = 0.1 "
+                                  "(20.05 is not), got '10, 20.05'");
+  const std::string form =
+      "expected comma-separated, strictly increasing times in ms, multiples of dt_ms = 0.1 in [0, t_stop_ms = 100]";
+  for (const char* bad : {"abc", "-1", "10,,20", "", "inf", "nan"}) {
+    expect_contains(error_of(weights("projection = EE\ntimes_ms = " + std::string(bad) + "\n")),
+                    {"[weights.w] key 'times_ms': " + form + ", got '" + bad + "'"});
+  }
+  expect_contains(error_of(weights("projection = EE\ntimes_ms = 0, 100.1\n")),
+                  {"key 'times_ms': expected times <= t_stop_ms = 100 (100.1 is later), got '0, 100.1'"});
+  expect_contains(error_of(weights("projection = EE\ntimes_ms = 10, 10\n")),
+                  {"key 'times_ms': expected strictly increasing times (10 comes after 10), got '10, 10'"});
+  expect_contains(error_of(weights("projection = EE\ntimes_ms = 20, 10\n")),
+                  {"expected strictly increasing times (10 comes after 20)"});
+  expect_contains(error_of(weights("projection = EE\n"), {"weights.w.times_ms=5", "simulation.t_stop_ms=4"}),
+                  {"--set weights.w.times_ms=5: [weights.w] key 'times_ms': expected times <= t_stop_ms = 4"});
+
+  // histogram_interval_ms: a positive multiple of dt_ms.
+  config = weights("projection = EE\nhistogram_interval_ms = 0.25\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "histogram_interval_ms") +
+                                  ": [weights.w] key 'histogram_interval_ms': expected a multiple of dt_ms = 0.1 "
+                                  "(at least one step), got '0.25'");
+  expect_contains(error_of(weights("projection = EE\nhistogram_interval_ms = 0\n")),
+                  {"key 'histogram_interval_ms': expected a number > 0, got '0'"});
+  expect_contains(error_of(weights("projection = EE\nhistogram_interval_ms = 0.05\n")),
+                  {"key 'histogram_interval_ms': expected a multiple of dt_ms = 0.1"});
+  expect_contains(error_of(weights("projection = EE\nhistogram_interval_ms = soon\n")),
+                  {"key 'histogram_interval_ms': expected a number > 0, got 'soon'"});
+
+  // histogram_bins, histogram_min, histogram_max.
+  const std::string histograms = "projection = IE\nhistogram_interval_ms = 10\n";
+  for (const char* bad : {"0", "2.5", "1048577", "-3"}) {
+    expect_contains(error_of(weights(histograms + "histogram_bins = " + bad + "\n")),
+                    {"key 'histogram_bins': expected an integer in [1, 1048576], got '" + std::string(bad) + "'"});
+  }
+  config = weights(histograms + "histogram_min = 1\nhistogram_max = 1\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "histogram_max") +
+                                  ": [weights.w] key 'histogram_max': expected a number > histogram_min = 1, got '1'");
+  config = weights(histograms + "histogram_min = 2\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "histogram_min") +
+                                  ": [weights.w] key 'histogram_min': expected a number < histogram_max = 2 (the "
+                                  "default: between 0 and Wmax = 2), got '2'");
+  expect_contains(error_of(weights(histograms + "histogram_max = -0.5\n")),
+                  {"key 'histogram_max': expected a number > histogram_min = 0, got '-0.5'"});
+  expect_contains(error_of(weights(histograms + "histogram_max = inf\n")),
+                  {"key 'histogram_max': expected a number, got 'inf'"});
+  // All initial weights 0 under stdp_pl: the default range is empty.
+  config = weights("projection = EE\nhistogram_interval_ms = 10\n");
+  EXPECT_EQ(error_of(config, {"projection.EE.weight=0"}),
+            at_line_of(config, "[weights.w]") +
+                ": [weights.w]: the default histogram range, between 0 and twice the largest initial weight, 0, is "
+                "empty for projection EE; give histogram_max");
+  EXPECT_NO_THROW(parse(config, {"projection.EE.weight=0", "weights.w.histogram_max=1"}));
+  // Histogram keys without histograms.
+  config = weights("projection = IE\ntimes_ms = 10\nhistogram_bins = 20\n");
+  EXPECT_EQ(error_of(config), at_line_of(config, "histogram_bins") +
+                                  ": [weights.w] key 'histogram_bins' = '20': used only with histogram_interval_ms, "
+                                  "which [weights.w] does not set");
+  expect_contains(error_of(weights("projection = IE\nhistogram_max = 2\n")),
+                  {"key 'histogram_max' = '2': used only with histogram_interval_ms"});
+  // Names.
+  expect_contains(error_of(weights("projection = IE\ntimes_ms = 10\nhistogram_bin = 3\n")),
+                  {"[weights.w] key 'histogram_bin': unknown key", "did you mean 'histogram_bins'?"});
+  expect_contains(error_of(weights("projection = IE\ntime_ms = 10\n")), {"did you mean 'times_ms'?"});
+  expect_contains(error_of(plastic_config + "[weights]\nprojection = IE\n"), {"[weights]: expected [weights.NAME]"});
+}
+
+TEST(ConfigWeights, ResolvedIniWritesResolvedValues) {
+  const run_spec spec = parse(weights("projection = EE\ntimes_ms = 0,  50.5,100\nhistogram_interval_ms = 2.5\n") +
+                              "[weights.ie_end]\nprojection = IE\ntimes_ms = 100\n");
+  const std::string& ini = spec.resolved_ini;
+  const std::vector<std::string_view> in_order = {
+      "[projection.EE]",         "[weights.w]",         "projection = EE",      "times_ms = 0, 50.5, 100",
+      "histogram_interval_ms = 2.5", "histogram_bins = 50", "histogram_min = 0", "histogram_max = 91.2",
+      "[weights.ie_end]",        "projection = IE",     "times_ms = 100"};
+  std::size_t position = 0;
+  for (const auto part : in_order) {
+    const auto found = ini.find(part, position);
+    ASSERT_NE(found, std::string::npos) << "'" << part << "' missing or out of order in:\n" << ini;
+    position = found + part.size();
+  }
+  // Without histograms, no histogram key (it would be an error reading the file back).
+  EXPECT_EQ(ini.find("histogram", ini.find("[weights.ie_end]")), std::string::npos);
+  const run_spec again = parse_config(ini, "resolved.ini");
+  expect_same_spec(spec, again);
+}
+
+// Recording is not network-defining: a restart may record other weights, or none.
+TEST(ConfigWeights, NotPartOfTheCheckpointFingerprint) {
+  const run_spec plain = parse(plastic_config);
+  const run_spec recording = parse(weights("projection = EE\ntimes_ms = 0, 100\nhistogram_interval_ms = 10\n"));
+  EXPECT_NE(plain.resolved_ini, recording.resolved_ini);
+  EXPECT_EQ(network_definition(plain), network_definition(recording));
+  // The fingerprint does see what defines the network, here a [record] section.
+  const run_spec with_record = parse(plastic_config + "[record.v]\npopulation = E\nvariables = V_m\n");
+  EXPECT_NE(network_definition(plain), network_definition(with_record));
 }
 
 // ---------------------------------------------------------------------------------------------
