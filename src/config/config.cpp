@@ -786,6 +786,18 @@ class spec_builder {
     }
     recording.histogram_min = reader.number("histogram_min", any_number(), default_min);
     recording.histogram_max = reader.number("histogram_max", any_number(), default_max);
+    // A distribution's bound can be huge (lognormal's e^(mu + 8 sigma)); the range must stay
+    // finite, also in the resolved config, which writes it back.
+    if (!std::isfinite(recording.histogram_max - recording.histogram_min)) {
+      if (reader.entry("histogram_max") == nullptr) {
+        throw config_error(reader.section_origin() + ": [" + reader.section_name() +
+                           "]: the default histogram_max, twice the largest initial weight of projection " +
+                           recorded.name + " (weight = " + recorded.weight.text + "), is " +
+                           format_number(default_max) + "; give histogram_max");
+      }
+      reader.fail(reader.entry("histogram_min") != nullptr ? "histogram_min" : "histogram_max",
+                  "a histogram range histogram_max - histogram_min that is a finite number");
+    }
     if (!(recording.histogram_min < recording.histogram_max)) {
       // Blame a key the user wrote; only stdp_pl with all initial weights 0 has an empty default range.
       if (reader.entry("histogram_max") != nullptr) {

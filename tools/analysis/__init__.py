@@ -4,6 +4,7 @@ Modules:
   spikes       chunked reading of SONATA spike files (/spikes/<population>/{timestamps, node_ids})
   run          what a run directory holds: config.ini, summary.json, provenance, output paths
   tallies      per-rank tallies from tallies.h5 (layout and derived numbers documented there)
+  weights      weight recordings <NAME>_weights.h5 (layout, numbers and load_snapshot there)
   stats        per-population statistics with streaming accumulators (rates, CV, Fano, synchrony)
   criticality  neuronal avalanches, branching ratios, discrete power-law fits
   plots        PNG figures (functions take arrays; matplotlib Agg)

@@ -13,8 +13,8 @@ examples:
   myelin-analyze out/brunel --from-ms 200 --html   skip a warm-up; also write report.html
   myelin-analyze other_simulator_spikes.h5 --population-size E=10000 --population-size I=2500
 
-INPUT is a run directory (spikes.h5, config.ini, summary.json, tallies.h5 when present) or any
-SONATA spike file. Population sizes come from --population-size, else the run's config.ini, else
+INPUT is a run directory (spikes.h5, config.ini, summary.json, tallies.h5 and *_weights.h5 when
+present) or any SONATA spike file. Population sizes come from --population-size, else the run's config.ini, else
 the largest node id + 1 (the report says so). Exit status: 0 done, 1 bad input, 2 bad usage.
 """
 
@@ -110,6 +110,7 @@ def write_plots(a, out_dir):
     if entries:
         done.append(plots.avalanche_distributions(os.path.join(out_dir, "avalanches.png"), entries))
     done.extend(write_tally_plots(a, out_dir))
+    done.extend(write_weight_plots(a, out_dir))
     if a.compare:
         b = a.compare["other"]
         names = a.names + [n for n in b.names if n not in a.names]
@@ -170,6 +171,28 @@ def write_tally_plots(a, out_dir):
                     f"B: {_short(a.compare['other'].run.label)}", slowest(na), slowest(nb),
                     na.get("energy_joules"), nb.get("energy_joules"),
                     title=f"Tallies compared: A = {a.run.label}, B = {a.compare['other'].run.label}"))
+    return done
+
+
+def write_weight_plots(a, out_dir):
+    """Per weights file: <NAME>_weight_histograms.png with histograms, <NAME>_weight_snapshots.png
+    with snapshots."""
+    from . import plots
+    done = []
+    for w in a.weights:
+        h = w.histograms
+        if h is not None and h["time"].size:
+            done.append(plots.weight_histograms(
+                os.path.join(out_dir, f"{w.name}_weight_histograms.png"), w.name, w.projection, h["time"],
+                h["bin_edges"], h["counts"], h["mean"], h["std"], h["min"], h["max"], h["below"], h["above"],
+                w.units))
+        if w.distribution is not None:
+            d, tr = w.distribution, w.trajectories
+            labels = [f"{s} \u2192 {t}" for s, t in zip(tr["source"], tr["target"])]
+            done.append(plots.weight_snapshots(
+                os.path.join(out_dir, f"{w.name}_weight_snapshots.png"), w.name, w.projection, d["bin_edges"],
+                d["first"], d["last"], d["time_first_ms"], d["time_last_ms"], w.snapshot_time, tr["weights"],
+                labels, w.mean_over_time, w.synapses, w.units))
     return done
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from . import AnalysisError, __version__
-from . import criticality, run as run_mod, stats, tallies as tallies_mod
+from . import criticality, run as run_mod, stats, tallies as tallies_mod, weights as weights_mod
 from .spikes import DEFAULT_CHUNK, SpikeFile
 
 
@@ -39,6 +39,7 @@ class Analysis:
         self.avalanches = {}           # population name -> criticality.AvalancheStats
         self.network = None            # criticality.AvalancheStats of all populations pooled
         self.tallies = None
+        self.weights = []              # weights.WeightStats per <NAME>_weights.h5, by name
         self.warnings = []
         self.provenance = {}
         self.plots = []
@@ -152,6 +153,16 @@ def analyze(path, opts, argv=(), plots_wanted=True):
             a.warnings.extend(a.tallies.warnings)
         except AnalysisError as e:
             a.warnings.append(f"tallies skipped: {e}")
+    # A weights file that cannot be read is a warning: it never stops the spike analysis.
+    a.warnings.extend(run.weights_warnings)
+    for name, path in run.weights_paths:
+        try:
+            w = weights_mod.analyze(name, path, run.config, chunk=opts.chunk)
+        except AnalysisError as e:
+            a.warnings.append(f"weights skipped: {e}")
+            continue
+        a.warnings.extend(w.warnings)
+        a.weights.append(w)
     a.provenance = run_mod.provenance(run, a.spike_file_attrs, argv)
     return a
 
@@ -262,6 +273,7 @@ def numbers(a, with_compare=True):
             "populations": {k: v.numbers for k, v in a.avalanches.items()},
         },
         "tallies": a.tallies.numbers() if a.tallies and not a.tallies.empty else None,
+        "weights": {w.name: w.numbers for w in a.weights},
         "summary": run.summary,
         "config": run.config,
         "provenance": a.provenance,

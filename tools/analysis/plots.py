@@ -494,6 +494,89 @@ def compare_populations(path, names, a, b, label_a, label_b, metrics, title=None
     return _save(fig, path, title)
 
 
+def _time_edges(t):
+    """Cell edges around sample times t (sorted): midpoints, the ends half an interval out."""
+    t = np.asarray(t, dtype=np.float64)
+    if t.size == 1:
+        return np.array([t[0] - 0.5, t[0] + 0.5])
+    mid = 0.5 * (t[1:] + t[:-1])
+    return np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]])
+
+
+def _weight_label(units):
+    return f"weight ({units})" if units else "weight"
+
+
+def weight_histograms(path, name, projection, time_ms, bin_edges, counts, mean=None, std=None, wmin=None,
+                      wmax=None, below=None, above=None, units=None):
+    """The weight histogram over time: time on x, weight on y, synapses per bin in log color;
+    the mean +- std and the min and max of all weights on top. counts: [H x B]."""
+    counts = np.asarray(counts, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=_inches(10, 5), layout="constrained")
+    ax.grid(False)  # a grid over a heatmap hides cells
+    masked = np.ma.masked_where(counts.T <= 0, counts.T)
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("0.95")
+    positive = counts[counts > 0]
+    if positive.size:
+        norm = LogNorm(vmin=positive.min(), vmax=max(positive.max(), positive.min() * 10))
+        mesh = ax.pcolormesh(_time_edges(time_ms), bin_edges, masked, cmap=cmap, norm=norm, shading="flat")
+        fig.colorbar(mesh, ax=ax).set_label("synapses per bin")
+    t = np.asarray(time_ms, dtype=np.float64)
+    if mean is not None:
+        ax.plot(t, mean, color="tab:red", lw=1.6, label="mean")
+        if std is not None:
+            ax.plot(t, mean + std, color="tab:red", lw=0.9, ls="--", label="mean \u00b1 std")
+            ax.plot(t, mean - std, color="tab:red", lw=0.9, ls="--")
+    if wmin is not None:
+        ax.plot(t, wmin, color="tab:orange", lw=1.3, ls=":", label="min, max")
+    if wmax is not None:
+        ax.plot(t, wmax, color="tab:orange", lw=1.3, ls=":", label=None if wmin is not None else "min, max")
+    ax.set_ylim(bin_edges[0], bin_edges[-1])
+    if t.size > 1:  # cells are centered on the histogram times; the run is t[0] to t[-1]
+        ax.set_xlim(t[0], t[-1])
+    ax.set_xlabel("model time (ms)")
+    ax.set_ylabel(_weight_label(units))
+    if mean is not None or wmin is not None or wmax is not None:
+        ax.legend(loc="upper left", facecolor="0.85", framealpha=0.9)
+    title = f"Weights of {projection} over time ([weights.{name}], {counts.shape[1]} bins)"
+    outside = [f"{int(v[-1])} {k}" for k, v in (("below", below), ("above", above))
+               if v is not None and len(v) and v[-1] > 0]
+    if outside:
+        title += f"; outside the range at the end: {', '.join(outside)}"
+    ax.set_title(title)
+    return _save(fig, path, title)
+
+
+def weight_snapshots(path, name, projection, bin_edges, first, last, time_first_ms, time_last_ms, time_ms,
+                     trajectories, labels, mean_over_time, synapses, units=None):
+    """Left: the weight distribution of the first and the last snapshot (counts over bin_edges).
+    Right: the weights of a few synapses over the snapshots (trajectories [T x k], labels [k])
+    and the mean of all."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=_inches(14, 5), layout="constrained")
+    left.stairs(first, bin_edges, color="tab:blue", lw=1.5, label=f"first, {time_first_ms:g} ms")
+    left.stairs(last, bin_edges, color="tab:orange", lw=1.5, fill=False, label=f"last, {time_last_ms:g} ms")
+    left.set_xlabel(_weight_label(units))
+    left.set_ylabel("synapses")
+    left.set_title(f"Distribution of {synapses} weights")
+    left.legend()
+    t = np.asarray(time_ms, dtype=np.float64)
+    k = trajectories.shape[1]
+    cmap = plt.get_cmap("tab20")
+    marker = "o" if t.size <= 40 else None
+    for j in range(k):
+        right.plot(t, trajectories[:, j], color=cmap(j % cmap.N), lw=1.0, marker=marker, ms=2.5,
+                   label=labels[j] if k <= 10 else None)
+    right.plot(t, mean_over_time, color="black", lw=2.2, label="mean of all")
+    right.set_xlabel("model time (ms)")
+    right.set_ylabel(_weight_label(units))
+    right.set_title(f"{k} of {synapses} synapses, evenly spaced in the edge table")
+    right.legend(fontsize=8)
+    title = f"Weight snapshots of {projection} ([weights.{name}], {t.size} snapshots)"
+    fig.suptitle(title, fontsize=12)
+    return _save(fig, path, title)
+
+
 def _num(v):
     return float(v) if isinstance(v, (int, float)) and v is not None and math.isfinite(v) else 0.0
 

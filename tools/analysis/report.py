@@ -212,6 +212,26 @@ def tally_lines(t):
     return lines
 
 
+WEIGHT_HEADERS = ["weights", "projection", "synapse", "synapses", "rows", "from (ms)", "to (ms)", "mean first",
+                  "mean last", "std first", "std last", "at bounds"]
+
+
+def weight_rows(n):
+    """A row per weights file: the snapshots' numbers, else the histograms'; at bounds: the
+    fractions at the lower / upper bound in the last snapshot (stdp)."""
+    rows = []
+    for name, w in (n.get("weights") or {}).items():
+        kind = "snapshots" if w.get("snapshots") else "histograms"
+        s = w.get(kind) or {}
+        b = w.get("at_bounds")
+        bounds = f"{_pct(b['fraction_lower_last'])} / {_pct(b['fraction_upper_last'])}" if b else "-"
+        rows.append([name, w.get("projection"), w.get("synapse_model") or "-", fmt(w.get("synapses")),
+                     f"{s.get('count', 0)} {kind}", fmt(s.get("time_first_ms")), fmt(s.get("time_last_ms")),
+                     fmt(s.get("mean_first")), fmt(s.get("mean_last")), fmt(s.get("std_first")),
+                     fmt(s.get("std_last")), bounds])
+    return rows
+
+
 def _bytes(v):
     if v is None:
         return "-"
@@ -242,6 +262,10 @@ def text(a, out_dir=None):
     tl = tally_lines(n["tallies"])
     if tl:
         lines += tl + [""]
+    wr = weight_rows(n)
+    if wr:
+        lines += _table(WEIGHT_HEADERS, wr, ["<", "<", "<"] + [">"] * (len(WEIGHT_HEADERS) - 3))
+        lines += ["  (at bounds: % of weights at the lower / upper bound in the last snapshot, stdp only)", ""]
     if a.compare:
         lines += compare_lines(a)
         lines.append("")
@@ -375,6 +399,13 @@ def write_html(a, path, plot_dir):
         if t.get("attributes"):
             parts.append("<details><summary>tallies.h5 attributes</summary>" + _kv_table(t["attributes"])
                          + "</details>")
+    wr = weight_rows(n)
+    if wr:
+        parts.append("<h2>Weights</h2>")
+        parts.append(_html_table(WEIGHT_HEADERS, wr, numeric_from=3))
+        parts.append("<p class=\"sub\">Means and standard deviations over all synapses of the projection, at the "
+                     "first and the last snapshot (else histogram). At bounds: the share of weights at the lower / "
+                     "upper bound (0 and Wmax) in the last snapshot, synapse stdp only.</p>")
     if a.compare:
         parts.append("<h2>Comparison</h2>")
         parts.append(f"<p>A = {_e(n['compare']['a'])}<br>B = {_e(n['compare']['b'])}</p>")

@@ -1,7 +1,7 @@
 """What an input path names: a myelin run directory or a bare SONATA spike file.
 
 A run directory <run>/ holds spikes.h5, config.ini (the resolved config), summary.json, optionally
-tallies.h5 and <record>_<var>.h5 reports. A spike file named spikes.h5 next to a config.ini or a
+tallies.h5, <record>_<var>.h5 reports and <NAME>_weights.h5 weight recordings. A spike file named spikes.h5 next to a config.ini or a
 summary.json is read as that run; any other .h5 file is a bare SONATA spike file (no config).
 """
 import configparser
@@ -25,6 +25,8 @@ class RunInput:
         self.summary = None
         self.summary_path = None
         self.tallies_path = None
+        self.weights_paths = []  # [(recording name, path)] of <NAME>_weights.h5
+        self.weights_warnings = []
         self.myelin_version = None
         if run_dir:
             self._read_run_files()
@@ -50,6 +52,8 @@ class RunInput:
         tal = os.path.join(d, "tallies.h5")
         if os.path.isfile(tal):
             self.tallies_path = tal
+        from .weights import find as find_weights
+        self.weights_paths, self.weights_warnings = find_weights(d)
         marker = os.path.join(d, ".myelin-run")
         if os.path.isfile(marker):
             try:
@@ -152,6 +156,7 @@ def provenance(run, spike_root_attrs, argv):
         "config": _file_info(run.config_path),
         "summary": _file_info(run.summary_path),
         "tallies": _file_info(run.tallies_path),
+        "weights": [_file_info(p) for _, p in run.weights_paths],
     }
     try:
         import matplotlib

@@ -1217,6 +1217,15 @@ TEST(ConfigWeights, Errors) {
                 ": [weights.w]: the default histogram range, between 0 and twice the largest initial weight, 0, is "
                 "empty for projection EE; give histogram_max");
   EXPECT_NO_THROW(parse(config, {"projection.EE.weight=0", "weights.w.histogram_max=1"}));
+  // A default that does not fit a double (lognormal's e^(mu + 8 sigma)), or a range that does not.
+  EXPECT_EQ(error_of(config, {"projection.EE.weight=lognormal(mu=5, sigma=100)"}),
+            at_line_of(config, "[weights.w]") +
+                ": [weights.w]: the default histogram_max, twice the largest initial weight of projection EE "
+                "(weight = lognormal(mu=5, sigma=100)), is inf; give histogram_max");
+  EXPECT_NO_THROW(parse(config, {"projection.EE.weight=lognormal(mu=5, sigma=100)", "weights.w.histogram_max=1e6"}));
+  expect_contains(error_of(config, {"weights.w.histogram_min=-1e308", "weights.w.histogram_max=1e308"}),
+                  {"--set weights.w.histogram_min=-1e308: [weights.w] key 'histogram_min': expected a histogram "
+                   "range histogram_max - histogram_min that is a finite number, got '-1e308'"});
   // Histogram keys without histograms.
   config = weights("projection = IE\ntimes_ms = 10\nhistogram_bins = 20\n");
   EXPECT_EQ(error_of(config), at_line_of(config, "histogram_bins") +
