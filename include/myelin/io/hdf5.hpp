@@ -35,14 +35,16 @@ namespace h5 {
 
 // The element types the wrappers read and write.
 template <class T>
-concept element = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint32_t> ||
-                  std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::int32_t> ||
-                  std::is_same_v<T, std::int64_t> || std::is_same_v<T, float> || std::is_same_v<T, double>;
+concept element = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> ||
+                  std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t> ||
+                  std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, float> ||
+                  std::is_same_v<T, double>;
 
 // In-memory HDF5 type of T.
 template <element T>
 hid_t memory_type() {
   if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
   else if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
   else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
   else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
@@ -55,6 +57,7 @@ hid_t memory_type() {
 template <element T>
 hid_t file_type() {
   if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_STD_U8LE;
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_STD_U16LE;
   else if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_STD_U32LE;
   else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_STD_U64LE;
   else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_STD_I32LE;
