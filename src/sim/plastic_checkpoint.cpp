@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "myelin/io/checkpoint.hpp"
+#include "sim/plastic_synapses.hpp"
 #include "sim/simulation_state.hpp"
 
 namespace myelin {
@@ -26,35 +27,6 @@ constexpr std::uint64_t read_chunk = std::uint64_t(1) << 22;  // records per rea
 
 std::string projection_table(const projection_spec& p) { return "projection." + p.name; }
 std::string population_table(const population_spec& p) { return "population." + p.name; }
-
-// One plastic synapse of this rank, by identity, and where its weight lives.
-struct synapse_ref {
-  std::uint64_t target_gid, source_gid;
-  std::uint32_t delay_steps;
-  double* weight;
-};
-
-// This rank's synapses of plastic projection `index`, sorted by target (stable: within a target
-// by source and delay as rows and segments are, multapses in table order).
-std::vector<synapse_ref> synapses_of(std::vector<std::unique_ptr<thread_state>>& threads, const partition& part,
-                                     std::size_t index) {
-  std::vector<synapse_ref> refs;
-  for (auto& ts : threads)
-    for (auto& p : ts->plastic) {
-      if (p->projection != index) continue;
-      for (synapse_block& block : p->synapses.blocks)
-        for (std::size_t row = 0; row < block.rows(); ++row) {
-          std::uint64_t k = block.row_begin[row];
-          for (std::uint64_t seg = block.segment_begin[row]; seg < block.segment_begin[row + 1]; ++seg)
-            for (; k < block.row_begin[row] + block.segment_end[seg]; ++k)
-              refs.push_back({part.gid(ts->vp, block.first_local + block.target[k]), block.source_gid[row],
-                              block.segment_delay[seg], &block.weight64[k]});
-        }
-    }
-  std::stable_sort(refs.begin(), refs.end(),
-                   [](const synapse_ref& a, const synapse_ref& b) { return a.target_gid < b.target_gid; });
-  return refs;
-}
 
 template <class T>
 void write_column(checkpoint_writer& writer, const communicator& comm, const std::string& table,
@@ -95,7 +67,7 @@ void simulation::impl::write_plastic_state(checkpoint_writer& writer, std::int64
     const std::uint64_t target_first = layout.first_gid(projection.target);
     const std::uint64_t source_first = layout.first_gid(projection.source);
     {
-      const std::vector<synapse_ref> refs = synapses_of(threads, part, index);
+      const std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
       std::vector<std::uint64_t> target(refs.size()), source(refs.size());
       std::vector<std::uint32_t> delay(refs.size());
       std::vector<double> weight(refs.size());
@@ -180,7 +152,7 @@ void simulation::impl::restore_plastic_state(const checkpoint_reader& reader) {
     const std::uint64_t source_first = layout.first_gid(projection.source);
 
     // Weights: each target's records, in order, onto this rank's synapses of that target.
-    std::vector<synapse_ref> refs = synapses_of(threads, part, index);
+    std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
     std::unordered_map<std::uint64_t, std::pair<std::size_t, std::size_t>> cursor;  // target gid -> [next, end)
     for (std::size_t i = 0; i < refs.size(); ++i) {
       auto [it, inserted] = cursor.try_emplace(refs[i].target_gid, i, i);

@@ -14,6 +14,7 @@ run_recorders::run_recorders(const run_spec& spec, const communicator& comm, con
   const double dt = spec.simulation.dt_ms;
   const bool resumed = start_step > 0;
   records_spikes_.assign(net.populations.size(), 0);
+  weights_ = std::make_unique<weight_recorders>(spec, comm, part, threads, dir, start_step, n_steps);
   if (dir.empty()) return;
   if (spec.output.spikes) {
     std::vector<population_range> ranges;
@@ -88,11 +89,13 @@ void run_recorders::record(std::span<const received_spike> spikes,
 void run_recorders::flush(std::int64_t up_to_step) {
   if (spikes_) spikes_->flush(up_to_step);
   for (std::size_t w = 0; w < reports_.size(); ++w) reports_[w]->flush(std::uint64_t(up_to_step / report_every_[w]));
+  weights_->flush();
 }
 
 void run_recorders::close() {
   if (spikes_) spikes_->close();
   for (auto& r : reports_) r->close();
+  weights_->close();
 }
 
 }  // namespace myelin

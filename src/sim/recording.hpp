@@ -1,4 +1,5 @@
-// The output files of a run: spikes.h5 and one SONATA report per recorded variable, opened fresh
+// The output files of a run: spikes.h5, one SONATA report per recorded variable and one weight
+// recording per [weights.NAME] (weight_recording.hpp), opened fresh
 // or, after a restart, reopened and cut back to what precedes the restart step. Private to src/sim.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include "myelin/io/report_writer.hpp"
 #include "myelin/io/spike_writer.hpp"
 #include "sim/simulation_state.hpp"
+#include "sim/weight_recording.hpp"
 
 namespace myelin {
 
@@ -34,6 +36,8 @@ class run_recorders {
   // The interval's spikes of this rank and every thread's samples, handed to the writers (which
   // write collectively when flushed).
   void record(std::span<const received_spike> spikes, std::vector<std::unique_ptr<thread_state>>& threads);
+  weight_recorders& weights() { return *weights_; }
+
   // Collective: everything before up_to_step is on disk.
   void flush(std::int64_t up_to_step);
   // Collective: the files under their final names.
@@ -45,6 +49,7 @@ class run_recorders {
   std::vector<char> records_spikes_;  // per population
   std::vector<std::unique_ptr<report_writer>> reports_;
   std::vector<std::int64_t> report_every_;  // steps between rows, per report
+  std::unique_ptr<weight_recorders> weights_;
   // Buffers kept between intervals.
   std::vector<spike_event> spike_events_;
   std::vector<sample> samples_;

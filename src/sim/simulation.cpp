@@ -52,7 +52,8 @@ double process_cpu_seconds() {
 //   3. exchange  spikes emitted in this interval go to the ranks that hold their targets; a stop
 //                request (signal) on any rank travels with the counts, so all ranks see it at
 //                the same interval;
-//   4. record    spikes and samples are handed to the writers, flushed collectively now and then;
+//   4. record    spikes, samples and weights are handed to the writers (a weight row due at step
+//                s is copied by each thread at the start of s), flushed collectively now and then;
 //                a checkpoint is written at the interval's end when one is due or asked for.
 // A spike emitted in this interval arrives no earlier than the next one, so one exchange per
 // interval is exact. Input is summed in integers, so nothing depends on arrival order.
@@ -96,7 +97,8 @@ run_outcome simulation::impl::run(const run_control& control) {
 
   for (std::int64_t t0 = start_step; t0 < n_steps; t0 += D) {
     const std::int64_t t1 = std::min(t0 + D, n_steps);
-    advance(t0, t1);  // 1, 2
+    out.weights().prepare(t1);
+    advance(t0, t1, out.weights());  // 1, 2
 
     t_phase = clock_type::now();  // 3
     const bool stop = exchange_spikes(t0, control.stop_requested != nullptr && *control.stop_requested != 0);
@@ -105,6 +107,7 @@ run_outcome simulation::impl::run(const run_control& control) {
     t_phase = clock_type::now();  // 4
     note_spikes(t1);
     out.record(local_spikes, threads);
+    out.weights().write();
     const bool checkpoint_due = (next_checkpoint > 0 && t1 >= next_checkpoint && t1 < n_steps) || stop ||
                                 (t1 == n_steps && control.checkpoint_at_end);
     if (t1 >= next_flush || t1 == n_steps || checkpoint_due) {
@@ -138,7 +141,10 @@ run_outcome simulation::impl::run(const run_control& control) {
   // checkpoint and keep their .partial names (incomplete) until a restart completes them; every
   // rank closes them together as `out` goes out of scope.
   t_phase = clock_type::now();
-  if (outcome == run_outcome::complete) out.close();
+  if (outcome == run_outcome::complete) {
+    out.weights().finish(n_steps);
+    out.close();
+  }
   counts.record_s += seconds_since(t_phase);
   series.finish(start_step + counts.steps_simulated, tally_now(node_meter));
 
@@ -163,7 +169,7 @@ run_outcome simulation::impl::run(const run_control& control) {
 
 // Steps 1 and 2 of an interval on every thread. The parallel region's wall time (waiting for the
 // slowest thread included) goes to update and deliver as the threads' own times divide.
-void simulation::impl::advance(std::int64_t t0, std::int64_t t1) {
+void simulation::impl::advance(std::int64_t t0, std::int64_t t1, weight_recorders& weights) {
   const auto t_parallel = clock_type::now();
   double update_s = 0.0, deliver_s = 0.0;
   for (const auto& ts : threads) {
@@ -177,6 +183,7 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1) {
       for (auto& p : ts.plastic) p->arrivals->enqueue(s.gid, s.step);
     }
     for (std::int64_t step = t0; step < t1; ++step) {
+      if (weights.due_at(step)) weights.copy(std::size_t(part.thread_of_vp(ts.vp)), step);
       ts.synaptic_events += ts.arrivals->deliver(step, ts.input.data());
       for (auto& p : ts.plastic) ts.synaptic_events += p->arrivals->deliver(step, ts.input.data());
       ts.poisson_events += ts.inputs->apply(step, ts.input.data(), ts.i_stim_pA.data());

@@ -116,6 +116,8 @@ void on_every_thread(std::vector<std::unique_ptr<thread_state>>& threads, Body&&
     if (ts->error) std::rethrow_exception(std::exchange(ts->error, nullptr));
 }
 
+class weight_recorders;
+
 struct simulation::impl {
   const run_spec& spec;
   const communicator& comm;
@@ -143,7 +145,7 @@ struct simulation::impl {
   void build_thread(thread_state& ts, const std::vector<projection_plan>& plans);
   // simulation.cpp: the loop, and its steps in the order it takes them
   run_outcome run(const run_control& control);
-  void advance(std::int64_t t0, std::int64_t t1);
+  void advance(std::int64_t t0, std::int64_t t1, weight_recorders& weights);
   bool exchange_spikes(std::int64_t t0, bool stop);
   void note_spikes(std::int64_t t1);
   tally_counts tally_now(powercap_meter* meter) const;

@@ -9,21 +9,13 @@
 #include <vector>
 
 #include "myelin/synapses/delivery.hpp"
+#include "unit/synapses/xorshift.hpp"
 
 namespace myelin {
 
 namespace {
 
-struct rng {
-  std::uint64_t x;
-  std::uint64_t next() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-};
+using rng = test::xorshift;
 
 struct shape {
   std::uint64_t n_local, n_sources;

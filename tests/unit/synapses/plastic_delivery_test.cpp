@@ -4,6 +4,7 @@
 // delays, multapses and two blocks; spikes enqueued per communication interval; every step's
 // input and the final weights must be equal, bit for bit.
 #include "myelin/synapses/plastic_delivery.hpp"
+#include "unit/synapses/xorshift.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,16 +19,7 @@ namespace {
 
 constexpr double dt = 0.1;
 
-struct rng {
-  std::uint64_t x;
-  std::uint64_t next() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-};
+using rng = test::xorshift;
 
 struct reference_synapse {
   std::uint64_t source;
