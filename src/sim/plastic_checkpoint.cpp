@@ -1,8 +1,9 @@
 // The plastic part of checkpoints: what learning has changed, by global identity, so that a
 // restart on any number of ranks and threads continues exactly (the rest: checkpointing.cpp).
 //   /plasticity/projection.<name>/{target, source (node ids), delay_steps, weight}
-//       every plastic synapse; a target's synapses in (source, delay) order, multapses in the
-//       order they were drawn (the same in every decomposition), targets grouped by rank;
+//       every plastic synapse in the canonical order of myelin/io/edge_order.hpp (target,
+//       source, delay; multapses in the order they were drawn): the same for any decomposition,
+//       and each rank reads back only its block;
 //   /plasticity/projection.<name>/{trace_source, trace_t_last, trace_Kplus}
 //       each source's presynaptic trace before its spikes in flight (which the restart enqueues
 //       again, advancing the trace past them once more: same operations, same bits); sources
@@ -10,12 +11,13 @@
 //   /plasticity/population.<name>/{node, Kminus, last_spike, entries} and
 //       {entry_t, entry_Kminus, entry_reads}: the postsynaptic history of every neuron that
 //       plastic synapses target, its remembered spikes flattened in node order.
-// Each rank writes its records after the lower ranks' (offsets by exscan); a restart reads them
-// all in chunks and keeps those of its own neurons.
+// Traces and histories: each rank writes its records after the lower ranks' (offsets by exscan);
+// a restart reads them all in chunks and keeps those of its own neurons.
 #include <algorithm>
-#include <unordered_map>
+#include <string>
 
 #include "myelin/io/checkpoint.hpp"
+#include "myelin/io/edge_order.hpp"
 #include "sim/plastic_synapses.hpp"
 #include "sim/simulation_state.hpp"
 
@@ -27,6 +29,22 @@ constexpr std::uint64_t read_chunk = std::uint64_t(1) << 22;  // records per rea
 
 std::string projection_table(const projection_spec& p) { return "projection." + p.name; }
 std::string population_table(const population_spec& p) { return "population." + p.name; }
+
+// The identity of each synapse of a plastic_synapses() list, as checkpoints store it.
+struct plastic_keys {
+  std::vector<std::uint64_t> target, source;  // node ids within the populations
+  std::vector<std::uint32_t> delay_steps;
+  std::vector<double> delay_ms;  // for edge_order
+  plastic_keys(const std::vector<synapse_ref>& refs, std::uint64_t target_first, std::uint64_t source_first,
+               double dt_ms) {
+    for (const synapse_ref& r : refs) {
+      target.push_back(r.target_gid - target_first);
+      source.push_back(r.source_gid - source_first);
+      delay_steps.push_back(r.delay_steps);
+      delay_ms.push_back(double(r.delay_steps) * dt_ms);
+    }
+  }
+};
 
 template <class T>
 void write_column(checkpoint_writer& writer, const communicator& comm, const std::string& table,
@@ -67,20 +85,20 @@ void simulation::impl::write_plastic_state(checkpoint_writer& writer, std::int64
     const std::uint64_t target_first = layout.first_gid(projection.target);
     const std::uint64_t source_first = layout.first_gid(projection.source);
     {
+      // In the canonical order (edge_order.hpp): each rank writes its contiguous block.
       const std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
-      std::vector<std::uint64_t> target(refs.size()), source(refs.size());
-      std::vector<std::uint32_t> delay(refs.size());
+      const plastic_keys keys(refs, target_first, source_first, spec.simulation.dt_ms);
+      const edge_order order(comm, keys.target, keys.source, keys.delay_ms);
       std::vector<double> weight(refs.size());
-      for (std::size_t i = 0; i < refs.size(); ++i) {
-        target[i] = refs[i].target_gid - target_first;
-        source[i] = refs[i].source_gid - source_first;
-        delay[i] = refs[i].delay_steps;
-        weight[i] = *refs[i].weight;
-      }
-      write_column(writer, comm, table, "target", target);
-      write_column(writer, comm, table, "source", source);
-      write_column(writer, comm, table, "delay_steps", delay);
-      write_column(writer, comm, table, "weight", weight);
+      for (std::size_t i = 0; i < refs.size(); ++i) weight[i] = *refs[i].weight;
+      auto put = [&]<class T>(const char* column, const std::vector<T>& local) {
+        writer.write_plasticity_column<T>(table, column, order.total_edges(), order.block_first(),
+                                          order.to_canonical<T>(local));
+      };
+      put("target", keys.target);
+      put("source", keys.source);
+      put("delay_steps", keys.delay_steps);
+      put("weight", weight);
     }
     // Traces before the spikes in flight: those the checkpoint lists (emitted from step - max delay).
     std::vector<std::pair<std::uint64_t, pre_trace>> traces;
@@ -151,37 +169,36 @@ void simulation::impl::restore_plastic_state(const checkpoint_reader& reader) {
     const std::uint64_t target_first = layout.first_gid(projection.target);
     const std::uint64_t source_first = layout.first_gid(projection.source);
 
-    // Weights: each target's records, in order, onto this rank's synapses of that target.
-    std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
-    std::unordered_map<std::uint64_t, std::pair<std::size_t, std::size_t>> cursor;  // target gid -> [next, end)
-    for (std::size_t i = 0; i < refs.size(); ++i) {
-      auto [it, inserted] = cursor.try_emplace(refs[i].target_gid, i, i);
-      it->second.second = i + 1;
-    }
     auto mismatch = [&](const std::string& what) {
       return checkpoint_error("the checkpoint's plastic synapses of projection " + projection.name +
                               " are not this network's (" + what + ")");
     };
-    in_chunks(length_of(table, "target"), [&](std::uint64_t first, std::uint64_t n) {
-      const auto target = reader.read_plasticity_column<std::uint64_t>(table, "target", first, n);
-      const auto source = reader.read_plasticity_column<std::uint64_t>(table, "source", first, n);
-      const auto delay = reader.read_plasticity_column<std::uint32_t>(table, "delay_steps", first, n);
-      const auto weight = reader.read_plasticity_column<double>(table, "weight", first, n);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const std::uint64_t gid = target_first + target[i];
-        if (gid >= layout.end_gid(projection.target)) throw mismatch("target node " + std::to_string(target[i]));
-        if (part.rank_of(gid) != comm.rank()) continue;
-        auto it = cursor.find(gid);
-        if (it == cursor.end() || it->second.first == it->second.second)
-          throw mismatch("more synapses onto node " + std::to_string(target[i]));
-        const synapse_ref& ref = refs[it->second.first++];
-        if (ref.source_gid != source_first + source[i] || ref.delay_steps != delay[i])
-          throw mismatch("node " + std::to_string(target[i]) + " has other sources or delays");
-        *ref.weight = weight[i];
-      }
-    });
-    for (const auto& [gid, range] : cursor)
-      if (range.first != range.second) throw mismatch("fewer synapses onto node " + std::to_string(gid - target_first));
+    // Weights: this rank's block of the canonical order, checked against this network's
+    // synapses there, then sent back to the ranks that hold them.
+    const std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
+    const plastic_keys keys(refs, target_first, source_first, spec.simulation.dt_ms);
+    const edge_order order(comm, keys.target, keys.source, keys.delay_ms);
+    const std::uint64_t total = length_of(table, "weight");
+    std::string problem;
+    if (total != order.total_edges())
+      problem = std::to_string(total) + " synapses in the checkpoint, " + std::to_string(order.total_edges()) + " now";
+    if (comm.any(!problem.empty())) throw mismatch(problem.empty() ? "on another rank" : problem);
+    const std::uint64_t first = order.block_first(), n = order.block_size();
+    const auto saved_target = reader.read_plasticity_column<std::uint64_t>(table, "target", first, n);
+    const auto saved_source = reader.read_plasticity_column<std::uint64_t>(table, "source", first, n);
+    const auto saved_delay = reader.read_plasticity_column<std::uint32_t>(table, "delay_steps", first, n);
+    const auto target = order.to_canonical<std::uint64_t>(keys.target);
+    const auto source = order.to_canonical<std::uint64_t>(keys.source);
+    const auto delay = order.to_canonical<std::uint32_t>(keys.delay_steps);
+    for (std::uint64_t i = 0; i < n && problem.empty(); ++i)
+      if (saved_target[i] != target[i] || saved_source[i] != source[i] || saved_delay[i] != delay[i])
+        problem = "synapse " + std::to_string(first + i) + " is " + std::to_string(saved_source[i]) + " -> " +
+                  std::to_string(saved_target[i]) + " there, " + std::to_string(source[i]) + " -> " +
+                  std::to_string(target[i]) + " now";
+    if (comm.any(!problem.empty())) throw mismatch(problem.empty() ? "on another rank" : problem);
+    const std::vector<double> weight =
+        order.from_canonical<double>(reader.read_plasticity_column<double>(table, "weight", first, n));
+    for (std::size_t i = 0; i < refs.size(); ++i) *refs[i].weight = weight[i];
 
     // Traces: every row of each source, on every thread.
     in_chunks(length_of(table, "trace_source"), [&](std::uint64_t first, std::uint64_t n) {
