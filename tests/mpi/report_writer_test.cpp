@@ -29,17 +29,9 @@ namespace fs = std::filesystem;
 constexpr double t_start_ms = 0.1;
 constexpr double interval_ms = 0.5;
 
+using test::fresh_path;
 using test::scratch_directory;  // shared by all ranks, one per job
 
-fs::path fresh_path(const communicator& comm, const std::string& name) {
-  const fs::path path = scratch_directory(comm) / name;
-  if (comm.rank() == 0) {
-    fs::remove(path);
-    fs::remove(path.string() + ".partial");
-  }
-  comm.barrier();
-  return path;
-}
 
 bool final_exists(const fs::path& path) { return fs::exists(path); }
 bool partial_exists(const fs::path& path) { return fs::exists(path.string() + ".partial"); }

@@ -45,4 +45,15 @@ inline std::filesystem::path scratch_directory(const communicator& comm) {
   return directory;
 }
 
+// A file name in the scratch directory with no leftovers of an earlier run (nor its .partial).
+inline std::filesystem::path fresh_path(const communicator& comm, const std::string& name) {
+  const std::filesystem::path path = scratch_directory(comm) / name;
+  if (comm.rank() == 0) {
+    std::filesystem::remove(path);
+    std::filesystem::remove(path.string() + ".partial");
+  }
+  comm.barrier();
+  return path;
+}
+
 }  // namespace myelin::test

@@ -28,18 +28,9 @@ namespace fs = std::filesystem;
 
 constexpr double dt_ms = 0.1;
 
+using test::fresh_path;
 using test::scratch_directory;  // shared by all ranks, one per job
 
-// A file name for this test, with no leftovers of an earlier run.
-fs::path fresh_path(const communicator& comm, const std::string& name) {
-  const fs::path path = scratch_directory(comm) / name;
-  if (comm.rank() == 0) {
-    fs::remove(path);
-    fs::remove(path.string() + ".partial");
-  }
-  comm.barrier();
-  return path;
-}
 
 bool final_exists(const fs::path& path) { return fs::exists(path); }
 bool partial_exists(const fs::path& path) { return fs::exists(path.string() + ".partial"); }

@@ -31,17 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using test::fresh_path;
 using test::scratch_directory;
 
-fs::path fresh_path(const communicator& comm, const std::string& name) {
-  const fs::path path = scratch_directory(comm) / name;
-  if (comm.rank() == 0) {
-    fs::remove(path);
-    fs::remove(path.string() + ".partial");
-  }
-  comm.barrier();
-  return path;
-}
 
 // --- the edge set ---
 

@@ -56,10 +56,6 @@ class plastic_arrival_queue {
   // On restart, before the spikes in flight are enqueued: the trace of every row of source_gid.
   void restore_trace(std::uint64_t source_gid, const pre_trace& trace);
 
-  const synapse_table& table() const { return table_; }
-  synapse_table& table() { return table_; }
-  const plasticity_rule& rule() const { return rule_; }
-
  private:
   struct spike_snapshot {
     std::int64_t t_pre;  // stamp (emitted step + 1)
