@@ -30,22 +30,6 @@ constexpr std::uint64_t read_chunk = std::uint64_t(1) << 22;  // records per rea
 std::string projection_table(const projection_spec& p) { return "projection." + p.name; }
 std::string population_table(const population_spec& p) { return "population." + p.name; }
 
-// The identity of each synapse of a plastic_synapses() list, as checkpoints store it.
-struct plastic_keys {
-  std::vector<std::uint64_t> target, source;  // node ids within the populations
-  std::vector<std::uint32_t> delay_steps;
-  std::vector<double> delay_ms;  // for edge_order
-  plastic_keys(const std::vector<synapse_ref>& refs, std::uint64_t target_first, std::uint64_t source_first,
-               double dt_ms) {
-    for (const synapse_ref& r : refs) {
-      target.push_back(r.target_gid - target_first);
-      source.push_back(r.source_gid - source_first);
-      delay_steps.push_back(r.delay_steps);
-      delay_ms.push_back(double(r.delay_steps) * dt_ms);
-    }
-  }
-};
-
 template <class T>
 void write_column(checkpoint_writer& writer, const communicator& comm, const std::string& table,
                   const std::string& column, const std::vector<T>& values) {
@@ -82,22 +66,20 @@ void simulation::impl::write_plastic_state(checkpoint_writer& writer, std::int64
     const projection_spec& projection = net.projections[index];
     if (!projection.is_plastic()) continue;
     const std::string table = projection_table(projection);
-    const std::uint64_t target_first = layout.first_gid(projection.target);
     const std::uint64_t source_first = layout.first_gid(projection.source);
     {
       // In the canonical order (edge_order.hpp): each rank writes its contiguous block.
-      const std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
-      const plastic_keys keys(refs, target_first, source_first, spec.simulation.dt_ms);
-      const edge_order order(comm, keys.target, keys.source, keys.delay_ms);
-      std::vector<double> weight(refs.size());
-      for (std::size_t i = 0; i < refs.size(); ++i) weight[i] = *refs[i].weight;
+      const plastic_synapse_list synapses(threads, part, layout, net, index);
+      const edge_order order(comm, synapses.target, synapses.source, synapses.delay_ms);
+      std::vector<double> weight;
+      for (const synapse_ref& r : synapses.refs) weight.push_back(*r.weight);
       auto put = [&]<class T>(const char* column, const std::vector<T>& local) {
         writer.write_plasticity_column<T>(table, column, order.total_edges(), order.block_first(),
                                           order.to_canonical<T>(local));
       };
-      put("target", keys.target);
-      put("source", keys.source);
-      put("delay_steps", keys.delay_steps);
+      put("target", synapses.target);
+      put("source", synapses.source);
+      put("delay_steps", synapses.delay_steps);
       put("weight", weight);
     }
     // Traces before the spikes in flight: those the checkpoint lists (emitted from step - max delay).
@@ -166,7 +148,6 @@ void simulation::impl::restore_plastic_state(const checkpoint_reader& reader) {
     const projection_spec& projection = net.projections[index];
     if (!projection.is_plastic()) continue;
     const std::string table = projection_table(projection);
-    const std::uint64_t target_first = layout.first_gid(projection.target);
     const std::uint64_t source_first = layout.first_gid(projection.source);
 
     auto mismatch = [&](const std::string& what) {
@@ -175,30 +156,29 @@ void simulation::impl::restore_plastic_state(const checkpoint_reader& reader) {
     };
     // Weights: this rank's block of the canonical order, checked against this network's
     // synapses there, then sent back to the ranks that hold them.
-    const std::vector<synapse_ref> refs = plastic_synapses(threads, part, index);
-    const plastic_keys keys(refs, target_first, source_first, spec.simulation.dt_ms);
-    const edge_order order(comm, keys.target, keys.source, keys.delay_ms);
+    const plastic_synapse_list synapses(threads, part, layout, net, index);
+    const edge_order order(comm, synapses.target, synapses.source, synapses.delay_ms);
     const std::uint64_t total = length_of(table, "weight");
     std::string problem;
     if (total != order.total_edges())
       problem = std::to_string(total) + " synapses in the checkpoint, " + std::to_string(order.total_edges()) + " now";
     if (comm.any(!problem.empty())) throw mismatch(problem.empty() ? "on another rank" : problem);
-    const std::uint64_t first = order.block_first(), n = order.block_size();
-    const auto saved_target = reader.read_plasticity_column<std::uint64_t>(table, "target", first, n);
-    const auto saved_source = reader.read_plasticity_column<std::uint64_t>(table, "source", first, n);
-    const auto saved_delay = reader.read_plasticity_column<std::uint32_t>(table, "delay_steps", first, n);
-    const auto target = order.to_canonical<std::uint64_t>(keys.target);
-    const auto source = order.to_canonical<std::uint64_t>(keys.source);
-    const auto delay = order.to_canonical<std::uint32_t>(keys.delay_steps);
-    for (std::uint64_t i = 0; i < n && problem.empty(); ++i)
+    const std::uint64_t block_first = order.block_first(), block_n = order.block_size();
+    const auto saved_target = reader.read_plasticity_column<std::uint64_t>(table, "target", block_first, block_n);
+    const auto saved_source = reader.read_plasticity_column<std::uint64_t>(table, "source", block_first, block_n);
+    const auto saved_delay = reader.read_plasticity_column<std::uint32_t>(table, "delay_steps", block_first, block_n);
+    const auto target = order.to_canonical<std::uint64_t>(synapses.target);
+    const auto source = order.to_canonical<std::uint64_t>(synapses.source);
+    const auto delay = order.to_canonical<std::uint32_t>(synapses.delay_steps);
+    for (std::uint64_t i = 0; i < block_n && problem.empty(); ++i)
       if (saved_target[i] != target[i] || saved_source[i] != source[i] || saved_delay[i] != delay[i])
-        problem = "synapse " + std::to_string(first + i) + " is " + std::to_string(saved_source[i]) + " -> " +
+        problem = "synapse " + std::to_string(block_first + i) + " is " + std::to_string(saved_source[i]) + " -> " +
                   std::to_string(saved_target[i]) + " there, " + std::to_string(source[i]) + " -> " +
                   std::to_string(target[i]) + " now";
     if (comm.any(!problem.empty())) throw mismatch(problem.empty() ? "on another rank" : problem);
     const std::vector<double> weight =
-        order.from_canonical<double>(reader.read_plasticity_column<double>(table, "weight", first, n));
-    for (std::size_t i = 0; i < refs.size(); ++i) *refs[i].weight = weight[i];
+        order.from_canonical<double>(reader.read_plasticity_column<double>(table, "weight", block_first, block_n));
+    for (std::size_t i = 0; i < synapses.refs.size(); ++i) *synapses.refs[i].weight = weight[i];
 
     // Traces: every row of each source, on every thread.
     in_chunks(length_of(table, "trace_source"), [&](std::uint64_t first, std::uint64_t n) {

@@ -26,4 +26,18 @@ std::vector<synapse_ref> plastic_synapses(std::vector<std::unique_ptr<thread_sta
   return refs;
 }
 
+plastic_synapse_list::plastic_synapse_list(std::vector<std::unique_ptr<thread_state>>& threads,
+                                           const partition& part, const network_layout& layout,
+                                           const network_spec& net, std::size_t index)
+    : refs(plastic_synapses(threads, part, index)) {
+  const std::uint64_t target_first = layout.first_gid(net.projections[index].target);
+  const std::uint64_t source_first = layout.first_gid(net.projections[index].source);
+  for (const synapse_ref& r : refs) {
+    target.push_back(r.target_gid - target_first);
+    source.push_back(r.source_gid - source_first);
+    delay_steps.push_back(r.delay_steps);
+    delay_ms.push_back(double(r.delay_steps) * layout.dt_ms());
+  }
+}
+
 }  // namespace myelin

@@ -24,4 +24,14 @@ struct synapse_ref {
 std::vector<synapse_ref> plastic_synapses(std::vector<std::unique_ptr<thread_state>>& threads, const partition& part,
                                           std::size_t index);
 
+// plastic_synapses() with each synapse's identity as files store it (the keys of edge_order).
+struct plastic_synapse_list {
+  std::vector<synapse_ref> refs;
+  std::vector<std::uint64_t> target, source;  // node ids within the target and source populations
+  std::vector<std::uint32_t> delay_steps;
+  std::vector<double> delay_ms;
+  plastic_synapse_list(std::vector<std::unique_ptr<thread_state>>& threads, const partition& part,
+                       const network_layout& layout, const network_spec& net, std::size_t index);
+};
+
 }  // namespace myelin

@@ -14,7 +14,7 @@ run_recorders::run_recorders(const run_spec& spec, const communicator& comm, con
   const double dt = spec.simulation.dt_ms;
   const bool resumed = start_step > 0;
   records_spikes_.assign(net.populations.size(), 0);
-  weights_ = std::make_unique<weight_recorders>(spec, comm, part, threads, dir, start_step, n_steps);
+  weights_ = std::make_unique<weight_recorders>(spec, comm, layout, part, threads, dir, start_step, n_steps);
   if (dir.empty()) return;
   if (spec.output.spikes) {
     std::vector<population_range> ranges;

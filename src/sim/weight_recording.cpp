@@ -5,27 +5,20 @@
 
 namespace myelin {
 
-weight_recorders::weight_recorders(const run_spec& spec, const communicator& comm, const partition& part,
+weight_recorders::weight_recorders(const run_spec& spec, const communicator& comm, const network_layout& layout,
+                                   const partition& part,
                                    std::vector<std::unique_ptr<thread_state>>& threads,
                                    const std::filesystem::path& dir, std::int64_t start_step, std::int64_t n_steps)
     : dt_ms_(spec.simulation.dt_ms) {
   if (dir.empty()) return;
   const network_spec& net = spec.network;
-  const network_layout layout(net, dt_ms_, spec.simulation.weight_bits);
   for (const weight_recording_spec& rec : spec.weight_recordings) {
     const projection_spec& projection = net.projections[rec.projection];
     recorder r;
-    r.synapses = plastic_synapses(threads, part, rec.projection);
+    const plastic_synapse_list synapses(threads, part, layout, net, rec.projection);
+    r.synapses = synapses.refs;
     r.by_thread.resize(threads.size());
-    std::vector<std::uint64_t> target(r.synapses.size()), source(r.synapses.size());
-    std::vector<double> delay_ms(r.synapses.size());
-    for (std::size_t i = 0; i < r.synapses.size(); ++i) {
-      const synapse_ref& s = r.synapses[i];
-      target[i] = s.target_gid - layout.first_gid(projection.target);
-      source[i] = s.source_gid - layout.first_gid(projection.source);
-      delay_ms[i] = double(s.delay_steps) * dt_ms_;
-      r.by_thread[s.thread].push_back(std::uint32_t(i));
-    }
+    for (std::size_t i = 0; i < r.synapses.size(); ++i) r.by_thread[r.synapses[i].thread].push_back(std::uint32_t(i));
     weight_recording what;
     what.projection = projection.name;
     what.source_population = net.populations[projection.source].name;
@@ -37,9 +30,10 @@ weight_recorders::weight_recorders(const run_spec& spec, const communicator& com
     const double hi = rec.has_histograms() ? rec.histogram_max : 1.0;
     for (std::uint64_t k = 0; k <= bins; ++k) what.bin_edges.push_back(lo + (hi - lo) * double(k) / double(bins));
     const auto path = dir / (rec.name + "_weights.h5");
-    r.writer = start_step > 0 ? std::make_unique<weight_writer>(comm, path, what, target, source, delay_ms,
-                                                                double(start_step) * dt_ms_)
-                              : std::make_unique<weight_writer>(comm, path, what, target, source, delay_ms);
+    r.writer = start_step > 0 ? std::make_unique<weight_writer>(comm, path, what, synapses.target, synapses.source,
+                                                                synapses.delay_ms, double(start_step) * dt_ms_)
+                              : std::make_unique<weight_writer>(comm, path, what, synapses.target, synapses.source,
+                                                                synapses.delay_ms);
 
     // Due rows: snapshot times and every histogram interval, at whole steps.
     std::vector<row> rows;
@@ -67,7 +61,6 @@ weight_recorders::~weight_recorders() = default;
 void weight_recorders::prepare(std::int64_t t1) {
   interval_steps_.clear();
   for (recorder& r : recorders_) {
-    r.taken_first = r.next;
     std::size_t n = 0;
     while (r.next + n < r.rows.size() && r.rows[r.next + n].step < t1) interval_steps_.push_back(r.rows[r.next + n++].step);
     r.taken.resize(n);
@@ -80,7 +73,7 @@ void weight_recorders::prepare(std::int64_t t1) {
 void weight_recorders::copy(std::size_t thread, std::int64_t step) {
   for (recorder& r : recorders_)
     for (std::size_t k = 0; k < r.taken.size(); ++k) {
-      if (r.rows[r.taken_first + k].step != step) continue;
+      if (r.rows[r.next + k].step != step) continue;
       std::vector<double>& values = r.taken[k];
       for (const std::uint32_t i : r.by_thread[thread]) values[i] = *r.synapses[i].weight;
     }
@@ -95,10 +88,9 @@ void weight_recorders::write_row(recorder& r, const row& due, std::span<const do
 
 void weight_recorders::write() {
   for (recorder& r : recorders_) {
-    for (std::size_t k = 0; k < r.taken.size(); ++k) write_row(r, r.rows[r.taken_first + k], r.taken[k]);
-    r.next = r.taken_first + r.taken.size();
+    for (std::size_t k = 0; k < r.taken.size(); ++k) write_row(r, r.rows[r.next + k], r.taken[k]);
+    r.next += r.taken.size();
     r.taken.clear();
-    r.taken_first = r.next;
   }
   interval_steps_.clear();
 }

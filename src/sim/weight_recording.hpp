@@ -22,7 +22,7 @@ class weight_recorders {
  public:
   // Collective. Opens the files under `dir` (or, after a restart at start_step > 0, continues
   // them); rows are due at the steps of [start_step, n_steps].
-  weight_recorders(const run_spec& spec, const communicator& comm, const partition& part,
+  weight_recorders(const run_spec& spec, const communicator& comm, const network_layout& layout, const partition& part,
                    std::vector<std::unique_ptr<thread_state>>& threads, const std::filesystem::path& dir,
                    std::int64_t start_step, std::int64_t n_steps);
   ~weight_recorders();
@@ -53,8 +53,7 @@ class weight_recorders {
     std::vector<std::vector<std::uint32_t>> by_thread;     // indices into synapses each thread copies
     std::vector<row> rows;                                  // due rows, by step
     std::size_t next = 0;                                   // first row not yet written
-    std::vector<std::vector<double>> taken;                 // rows of the current interval
-    std::size_t taken_first = 0;                            // row index of taken[0]
+    std::vector<std::vector<double>> taken;                 // rows next, next + 1, ... of the interval
   };
   void write_row(recorder& r, const row& due, std::span<const double> weights);
 
