@@ -72,7 +72,8 @@ until [[ -e "$out/tiny/checkpoints/latest.h5" ]]; do
   sleep 0.05
 done
 sleep 0.3
-pkill -KILL -f "$MYELIN run $config" || true
+# Only this run's ranks (its output.dir): other tests may run tiny.ini at the same time.
+pkill -KILL -f "$MYELIN run $config .*output.dir=$out" || true
 wait "$pid" || true
 run_myelin 2 1 "$config" "$out" "${long[@]}" --restart "$out/tiny/checkpoints/latest.h5" > /dev/null
 same_as "$MYELIN_TEST_TMP/long_ref/tiny" "$out/tiny"
