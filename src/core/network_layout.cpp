@@ -34,12 +34,6 @@ double magnitude_bound(const distribution& d) {
   return std::max(std::abs(lower_bound_of(d)), std::abs(upper_bound_of(d)));
 }
 
-std::int64_t weight_scale::to_units(double w) const {
-  const double units = std::nearbyint(w / quantum);
-  const double limit = double(max_units);
-  return std::int64_t(std::clamp(units, -limit, limit));
-}
-
 network_layout::network_layout(const network_spec& net, double dt_ms, int weight_bits) : dt_ms_(dt_ms) {
   first_gid_.push_back(0);
   for (const auto& pop : net.populations) first_gid_.push_back(first_gid_.back() + pop.n);
@@ -86,8 +80,5 @@ std::size_t network_layout::population_of(std::uint64_t gid) const {
   return std::size_t(it - first_gid_.begin()) - 1;
 }
 
-std::int64_t network_layout::delay_steps(double delay_ms) const {
-  return std::max<std::int64_t>(1, std::llround(delay_ms / dt_ms_));
-}
 
 }  // namespace myelin

@@ -72,34 +72,20 @@ double log_binomial_pmf(double k, double n, double p, double q) {
          0.5 * (std::log(2.0 * std::numbers::pi) + std::log(k) + std::log1p(-k / n));
 }
 
-// --- Ziggurat (Marsaglia & Tsang 2000) with 256 layers of equal area under exp(-x^2 / 2):
-// layer 0 is [0, r] x [0, f(r)] plus the tail beyond r, layer i >= 1 is
-// [0, x[i]] x [f(x[i]), f(x[i + 1])]; x[0] = v / f(r) makes layer 0 as wide as its area needs.
-struct ziggurat_tables {
-  static constexpr int layers = 256;
-  static constexpr double r = 3.6541528853610088;  // x[1]: makes x[256] come out 0
-  std::array<double, layers + 1> x{};
-  std::array<double, layers + 1> f{};  // exp(-x^2 / 2)
-
-  ziggurat_tables() {
-    const double f_r = std::exp(-0.5 * r * r);
-    const double area = r * f_r + std::sqrt(std::numbers::pi / 2) * std::erfc(r / std::numbers::sqrt2);
-    x[0] = area / f_r;
-    x[1] = r;
-    for (int i = 2; i < layers; ++i)
-      x[std::size_t(i)] = std::sqrt(-2.0 * std::log(std::exp(-0.5 * x[std::size_t(i - 1)] * x[std::size_t(i - 1)]) +
-                                                    area / x[std::size_t(i - 1)]));
-    x[layers] = 0.0;
-    for (std::size_t i = 0; i <= layers; ++i) f[i] = std::exp(-0.5 * x[i] * x[i]);
-  }
-};
-
-const ziggurat_tables& ziggurat() {
-  static const ziggurat_tables tables;
-  return tables;
-}
-
 }  // namespace
+
+namespace detail {
+ziggurat_tables::ziggurat_tables() {
+  const double f_r = std::exp(-0.5 * r * r);
+  const double area = r * f_r + std::sqrt(std::numbers::pi / 2) * std::erfc(r / std::numbers::sqrt2);
+  x[0] = area / f_r;
+  x[1] = r;
+  for (std::size_t i = 2; i < layers; ++i) x[i] = std::sqrt(-2.0 * std::log(std::exp(-0.5 * x[i - 1] * x[i - 1]) + area / x[i - 1]));
+  x[layers] = 0.0;
+  for (std::size_t i = 0; i <= layers; ++i) f[i] = std::exp(-0.5 * x[i] * x[i]);
+}
+const ziggurat_tables ziggurat;
+}  // namespace detail
 
 random_stream::random_stream(std::uint64_t seed, stream_purpose purpose, std::uint32_t index, std::uint64_t id,
                              std::uint64_t start)
@@ -120,24 +106,33 @@ random_stream::random_stream(std::uint64_t seed, stream_purpose purpose, std::ui
 
 void random_stream::refill() {
   if (next_block_ >= max_block) throw std::overflow_error("random_stream: more than 2^42 words drawn");
-  block_ = philox4x32_10({std::uint32_t(next_block_), counter_[1] | std::uint32_t(next_block_ >> 32),
-                          counter_[2], counter_[3]},
-                         key_);
-  ++next_block_;
+  std::uint32_t* c0 = buffer_.data();
+  std::uint32_t* c1 = c0 + batch;
+  std::uint32_t* c2 = c1 + batch;
+  std::uint32_t* c3 = c2 + batch;
+  for (int k = 0; k < batch; ++k) {
+    const std::uint64_t block = next_block_ + std::uint64_t(k);
+    c0[k] = std::uint32_t(block);
+    c1[k] = counter_[1] | std::uint32_t(block >> 32);
+    c2[k] = counter_[2];
+    c3[k] = counter_[3];
+  }
+  philox4x32_10_lanes<batch>(c0, c1, c2, c3, key_);
+  // Blocks from max_block on would alias other streams' counters: never handed out.
+  const auto drawn = int(std::min<std::uint64_t>(batch, max_block - next_block_));
+  next_block_ += std::uint64_t(drawn);
+  available_ = 4 * drawn;
   used_ = 0;
 }
 
-std::uint64_t random_stream::uniform_int(std::uint64_t n) {
-  // floor(x * n / 2^w) for a w-bit x, rejecting the 2^w mod n values of x that would make some
-  // results more likely; the modulus is needed only when the low part falls below n.
-  if (n <= std::uint64_t(1) << 32) {
-    std::uint64_t product = std::uint64_t(next_u32()) * n;
-    if (std::uint32_t(product) < n) {
-      const auto threshold = std::uint32_t(((std::uint64_t(1) << 32) - n) % n);
-      while (std::uint32_t(product) < threshold) product = std::uint64_t(next_u32()) * n;
-    }
-    return product >> 32;
-  }
+std::uint64_t random_stream::uniform_int_rejecting(std::uint64_t n, std::uint64_t product) {
+  // Lemire's multiply-shift: reject the 2^32 mod n values of x that would make some results more likely.
+  const auto threshold = std::uint32_t(((std::uint64_t(1) << 32) - n) % n);
+  while (std::uint32_t(product) < threshold) product = std::uint64_t(next_u32()) * n;
+  return product >> 32;
+}
+
+std::uint64_t random_stream::uniform_int_wide(std::uint64_t n) {
   unsigned __int128 product = (unsigned __int128)next_u64() * n;
   if (std::uint64_t(product) < n) {
     const std::uint64_t threshold = (0 - n) % n;
@@ -146,29 +141,23 @@ std::uint64_t random_stream::uniform_int(std::uint64_t n) {
   return std::uint64_t(product >> 64);
 }
 
-double random_stream::normal() {
-  const ziggurat_tables& zig = ziggurat();
+double random_stream::normal_beyond(std::uint64_t bits) {
+  const detail::ziggurat_tables& zig = detail::ziggurat;
   for (;;) {
-    // One 64-bit word: layer from bits 0-7, sign from bit 8, position in the layer from bits 11-63.
-    const std::uint64_t bits = next_u64();
     const std::size_t layer = bits & 0xff;
-    // The sign goes straight into the sign bit: a branch on it would mispredict half the time.
-    const std::uint64_t sign_bit = (bits & 0x100) << 55;
-    auto with_sign = [sign_bit](double magnitude) {
-      return std::bit_cast<double>(std::bit_cast<std::uint64_t>(magnitude) ^ sign_bit);
-    };
     const double x = double(bits >> 11) * 0x1p-53 * zig.x[layer];
-    if (x < zig.x[layer + 1]) return with_sign(x);  // inside the layer above: under the curve (~99%)
+    if (x < zig.x[layer + 1]) return with_sign(x, bits);
     if (layer == 0) {
       // Tail beyond r (Marsaglia 1964): exact, accepts ~97%.
       for (;;) {
-        const double excess = -std::log(uniform()) / ziggurat_tables::r;
+        const double excess = -std::log(uniform()) / detail::ziggurat_tables::r;
         const double height = -std::log(uniform());
-        if (height + height >= excess * excess) return with_sign(ziggurat_tables::r + excess);
+        if (height + height >= excess * excess) return with_sign(detail::ziggurat_tables::r + excess, bits);
       }
     }
     const double y = zig.f[layer] + uniform() * (zig.f[layer + 1] - zig.f[layer]);
-    if (y < std::exp(-0.5 * x * x)) return with_sign(x);
+    if (y < std::exp(-0.5 * x * x)) return with_sign(x, bits);
+    bits = next_u64();
   }
 }
 
@@ -260,19 +249,7 @@ std::uint64_t random_stream::binomial(std::uint64_t n, double p) {
   }
 }
 
-double random_stream::draw(const distribution& d) {
-  constexpr int max_redraws = 1000;
-  for (int attempt = 0; attempt <= max_redraws; ++attempt) {
-    double value = d.a;
-    switch (d.type) {
-      case distribution::kind::constant: break;
-      case distribution::kind::normal: value = d.a + d.b * normal(); break;
-      case distribution::kind::uniform: value = d.a + (d.b - d.a) * uniform(); break;
-      case distribution::kind::lognormal: value = std::exp(d.a + d.b * normal()); break;
-    }
-    if (value >= d.min && value <= d.max) return value;
-    if (d.type == distribution::kind::constant) break;  // redrawing cannot help
-  }
+void random_stream::no_value_within_bounds(const distribution& d) {
   throw std::runtime_error("distribution '" + d.text + "' gave no value within [" + std::to_string(d.min) + ", " +
                            std::to_string(d.max) + "] in " + std::to_string(max_redraws) + " redraws");
 }

@@ -116,7 +116,8 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
   const bool report_progress = build_progress && comm.rank() == 0 && omp_get_thread_num() == 0;
   ts.synapses = build_synapse_table(
       ts.n_local, layout.n_neurons(), spec.simulation.weight_bits,
-      synapses_of([](const projection_plan& plan) { return !plan.spec->is_plastic(); }, report_progress));
+      synapses_of([](const projection_plan& plan) { return !plan.spec->is_plastic(); }, report_progress),
+      std::uint64_t(max_delay));
 
   for (const auto& plan : plans) {
     if (!plan.spec->is_plastic()) continue;
@@ -125,7 +126,7 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
     pp->slice = plan.spec->target;
     pp->synapses = build_synapse_table(
         ts.n_local, layout.n_neurons(), plastic_weight_bits,
-        synapses_of([&](const projection_plan& p) { return p.index == plan.index; }, false));
+        synapses_of([&](const projection_plan& p) { return p.index == plan.index; }, false), std::uint64_t(max_delay));
     population_slice& slice = ts.slices[pp->slice];
     if (!slice.history)
       slice.history = std::make_unique<post_history>(slice.local_end - slice.local_begin,

@@ -46,12 +46,19 @@ thread_inputs::thread_inputs(const network_spec& net, const network_layout& layo
       case input_kind::poisson: {
         const double mean = double(in.indegree) * in.rate_hz * dt * 1e-3;
         poisson_source src{std::uint32_t(i), start, stop, scale.to_units(in.weight), in.weight < 0 ? 1 : 0,
-                           poisson_table(mean), {}, {}, {}, -1};
+                           poisson_table(mean), {}, {}, {}, {}, -1};
         for_each_local_target(in, layout, part, vp, pop, [&](std::uint32_t l, std::uint64_t gid) {
           src.local.push_back(l);
-          src.gid.push_back(gid);
+          src.gid_low.push_back(std::uint32_t(gid));
+          src.gid_high.push_back(std::uint32_t(gid >> 32));
         });
-        src.words.resize(4 * src.local.size());
+        // Whole lanes: the padding repeats the last neuron's counter.
+        const std::size_t stride = (src.local.size() + poisson_lanes - 1) / poisson_lanes * poisson_lanes;
+        if (!src.local.empty()) {
+          src.gid_low.resize(stride, src.gid_low.back());
+          src.gid_high.resize(stride, src.gid_high.back());
+        }
+        src.words.resize(4 * stride);
         if (!src.local.empty() && mean > 0.0) poisson_.push_back(std::move(src));
         break;
       }
@@ -80,30 +87,21 @@ thread_inputs::thread_inputs(const network_spec& net, const network_layout& layo
   std::stable_sort(dc_events_.begin(), dc_events_.end(), by_step);
 }
 
-// Draws the uniforms of steps 4 quad .. 4 quad + 3 for every neuron of the source, 16 neurons at
-// a time (vectorized Philox); words are stored by step lane, then neuron.
+// Draws the uniforms of steps 4 quad .. 4 quad + 3 for every neuron of the source, `lanes` neurons
+// at a time (vectorized Philox, in place); words are stored by step lane, then neuron.
 void thread_inputs::refill_words(poisson_source& src, std::uint64_t quad, std::array<std::uint32_t, 2> key) {
-  constexpr std::size_t lanes = 16;
-  const std::size_t n = src.local.size();
+  const std::size_t stride = src.gid_low.size();  // neurons, padded to whole lanes
   const std::uint32_t hi = (src.input_index << 24) | std::uint32_t((quad >> 32) & 0xffffff);
-  alignas(64) std::uint32_t c0[lanes], c1[lanes], c2[lanes], c3[lanes];
-  for (std::size_t first = 0; first < n; first += lanes) {
-    const std::size_t count = std::min(lanes, n - first);
-    for (std::size_t k = 0; k < lanes; ++k) {
-      const std::uint64_t gid = src.gid[first + std::min(k, count - 1)];
-      c0[k] = std::uint32_t(quad);
-      c1[k] = hi;
-      c2[k] = std::uint32_t(gid);
-      c3[k] = std::uint32_t(gid >> 32);
-    }
-    philox4x32_10_lanes<lanes>(c0, c1, c2, c3, key);
-    for (std::size_t k = 0; k < count; ++k) {
-      src.words[0 * n + first + k] = c0[k];
-      src.words[1 * n + first + k] = c1[k];
-      src.words[2 * n + first + k] = c2[k];
-      src.words[3 * n + first + k] = c3[k];
-    }
-  }
+  std::uint32_t* c0 = src.words.data();
+  std::uint32_t* c1 = c0 + stride;
+  std::uint32_t* c2 = c1 + stride;
+  std::uint32_t* c3 = c2 + stride;
+  std::fill(c0, c1, std::uint32_t(quad));
+  std::fill(c1, c2, hi);
+  std::copy(src.gid_low.begin(), src.gid_low.end(), c2);
+  std::copy(src.gid_high.begin(), src.gid_high.end(), c3);
+  for (std::size_t first = 0; first < stride; first += poisson_lanes)
+    philox4x32_10_lanes<poisson_lanes>(c0 + first, c1 + first, c2 + first, c3 + first, key);
 }
 
 std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, double* i_stim_pA) {
@@ -129,7 +127,7 @@ std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, doubl
     }
     const std::int64_t w = src.weight_units;
     const int channel = src.channel;
-    const std::uint32_t* words = src.words.data() + lane * n;
+    const std::uint32_t* words = src.words.data() + lane * src.gid_low.size();
     for (std::size_t k = 0; k < n; ++k) {
       const std::uint32_t count = src.table.sample(words[k]);
       input[2 * std::size_t(src.local[k]) + std::size_t(channel)] += std::int64_t(count) * w;

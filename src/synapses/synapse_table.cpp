@@ -1,6 +1,7 @@
 #include "myelin/synapses/synapse_table.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace myelin {
 
@@ -34,16 +35,16 @@ namespace detail {
 
 namespace {
 // Stable counting sort of one row by delay: targets, already increasing within each delay, stay so.
-template <class Weight>
-void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, huge_vector<std::uint16_t>& delays,
+template <class Weight, class Delay>
+void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, huge_vector<Delay>& delays,
                        huge_vector<std::uint16_t>& target, huge_vector<Weight>& weight,
                        std::vector<std::uint16_t>& tmp_target, std::vector<Weight>& tmp_weight,
-                       std::vector<std::uint16_t>& tmp_delay, std::vector<std::uint32_t>& bucket) {
+                       std::vector<Delay>& tmp_delay, std::vector<std::uint32_t>& bucket) {
   const std::size_t n = end - begin;
   bool sorted = true;
   for (std::uint64_t i = begin + 1; i < end && sorted; ++i) sorted = delays[i - 1] <= delays[i];
   if (sorted) return;
-  std::uint16_t lo = 0xffff, hi = 0;
+  Delay lo = std::numeric_limits<Delay>::max(), hi = 0;
   for (std::uint64_t i = begin; i < end; ++i) {
     lo = std::min(lo, delays[i]);
     hi = std::max(hi, delays[i]);
@@ -65,9 +66,10 @@ void sort_row_by_delay(std::uint64_t begin, std::uint64_t end, huge_vector<std::
   std::copy(tmp_delay.begin(), tmp_delay.end(), delays.begin() + std::ptrdiff_t(begin));
 }
 
-template <class Weight>
-void finish_rows_typed(synapse_block& block, huge_vector<std::uint16_t>& delays, huge_vector<Weight>& weight) {
-  std::vector<std::uint16_t> tmp_target, tmp_delay;
+template <class Weight, class Delay>
+void finish_rows_typed(synapse_block& block, huge_vector<Delay>& delays, huge_vector<Weight>& weight) {
+  std::vector<std::uint16_t> tmp_target;
+  std::vector<Delay> tmp_delay;
   std::vector<Weight> tmp_weight;
   std::vector<std::uint32_t> bucket;
   block.segment_begin.assign(block.rows() + 1, 0);
@@ -87,7 +89,8 @@ void finish_rows_typed(synapse_block& block, huge_vector<std::uint16_t>& delays,
 }
 }  // namespace
 
-void finish_rows(synapse_block& block, huge_vector<std::uint16_t>& delays, int weight_bits) {
+template <class Delay>
+void finish_rows(synapse_block& block, huge_vector<Delay>& delays, int weight_bits) {
   if (weight_bits == plastic_weight_bits)
     finish_rows_typed(block, delays, block.weight64);
   else if (weight_bits == 32)
@@ -97,6 +100,8 @@ void finish_rows(synapse_block& block, huge_vector<std::uint16_t>& delays, int w
   delays.clear();
   delays.shrink_to_fit();
 }
+template void finish_rows(synapse_block&, huge_vector<std::uint8_t>&, int);
+template void finish_rows(synapse_block&, huge_vector<std::uint16_t>&, int);
 
 }  // namespace detail
 }  // namespace myelin

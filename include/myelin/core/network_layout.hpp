@@ -3,6 +3,8 @@
 // fixed-point scale of each population's synaptic input.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,7 +23,11 @@ struct weight_scale {
   std::int64_t max_units = 0;    // largest representable |weight| in units
 
   // Nearest integer weight, saturated to +-max_units (saturated draws are counted by the caller).
-  std::int64_t to_units(double w) const;
+  // Inline: the build converts every synapse's weight.
+  std::int64_t to_units(double w) const {
+    const double limit = double(max_units);
+    return std::int64_t(std::clamp(std::nearbyint(w / quantum), -limit, limit));
+  }
 };
 
 class network_layout {
@@ -35,8 +41,17 @@ class network_layout {
   std::size_t population_of(std::uint64_t gid) const;
   const weight_scale& scale(std::size_t pop) const { return scales_[pop]; }
 
-  // Delay in whole steps (nearest, at least one step).
-  std::int64_t delay_steps(double delay_ms) const;
+  // Delay in whole steps (nearest, halves away from zero as llround, at least one step). Inline
+  // and without a libm call where exact (the build converts every synapse's delay): x - trunc(x)
+  // is exact for |x| < 2^52.
+  std::int64_t delay_steps(double delay_ms) const {
+    const double x = delay_ms / dt_ms_;
+    if (!(std::abs(x) < 0x1p52)) return std::max<std::int64_t>(1, std::llround(x));
+    const auto whole = std::int64_t(x);  // toward zero
+    const double fraction = x - double(whole);
+    const std::int64_t nearest = whole + (fraction >= 0.5 ? 1 : 0) - (fraction <= -0.5 ? 1 : 0);
+    return std::max<std::int64_t>(1, nearest);
+  }
   double dt_ms() const { return dt_ms_; }
   // Smallest and largest delay any synapse can have, in steps, from the config's bounds: the
   // communication interval is the smallest.

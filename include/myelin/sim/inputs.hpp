@@ -34,7 +34,7 @@ class thread_inputs {
     int channel;
     poisson_table table;
     std::vector<std::uint32_t> local;  // thread-local neuron indices
-    std::vector<std::uint64_t> gid;
+    std::vector<std::uint32_t> gid_low, gid_high;  // the neurons' gids' halves, padded to whole lanes
     std::vector<std::uint32_t> words;  // 4 uniforms per neuron, for steps 4k .. 4k+3, by step lane
     std::int64_t words_quad = -1;      // the k they were drawn for
   };
@@ -44,6 +44,8 @@ class thread_inputs {
     std::int64_t weight_units;  // spike input
     double current_pA;          // DC change
   };
+  // Neurons whose blocks are drawn together: 4 AVX-512 registers of 16 (random.hpp).
+  static constexpr std::size_t poisson_lanes = 64;
   static void refill_words(poisson_source& src, std::uint64_t quad, std::array<std::uint32_t, 2> key);
 
   std::uint64_t seed_;

@@ -63,14 +63,15 @@ struct synapse_draw {
 };
 
 // Builds a thread's table in two passes over the same deterministic draws, writing rows in
-// place, so the peak is the final table plus 2 bytes per synapse:
+// place, so the peak is the final table plus 1 or 2 bytes per synapse:
 //   generate(block, count_only, sink) must call sink(draw) for every synapse onto targets of the
 //   block, in the same order both times (count_only: weights and delays may be left 0).
 // Within a row, synapses come out sorted by (delay, target) when the generator visits targets in
-// increasing order, which a stable counting sort by delay preserves.
+// increasing order, which a stable counting sort by delay preserves. max_delay_steps bounds the
+// drawn delays (up to 255 the build keeps them in a byte).
 template <class Generate>
 synapse_table build_synapse_table(std::uint64_t n_local, std::uint64_t n_neurons, int weight_bits,
-                                  Generate&& generate);
+                                  Generate&& generate, std::uint64_t max_delay_steps = 0xffff);
 
 }  // namespace myelin
 

@@ -119,6 +119,19 @@ TEST(RandomStream, FollowsTheDocumentedCounterLayout) {
   const words next = philox4x32_10({0x3456789b, 0x12u | index << 8 | 2u << 28, 0x76543210, 0xfedcba98},
                                    {0x89abcdef, 0x01234567});
   EXPECT_EQ(stream.next_u32(), next[0]);
+
+  // Blocks are drawn in batches: every word, across batch boundaries and across the 2^32-block
+  // carry into counter[1], is still the documented block's, and position() counts words.
+  const std::uint64_t near_carry = (std::uint64_t(1) << 32) - 37;
+  random_stream long_stream(seed, stream_purpose::weights_delays, index, id, 4 * near_carry + 1);
+  for (std::uint64_t b = near_carry; b < near_carry + 300; ++b) {
+    const words block_words = philox4x32_10({std::uint32_t(b), std::uint32_t(b >> 32) | index << 8 | 2u << 28,
+                                             0x76543210, 0xfedcba98}, {0x89abcdef, 0x01234567});
+    for (std::uint64_t w = b == near_carry ? 1 : 0; w < 4; ++w) {
+      ASSERT_EQ(long_stream.position(), 4 * b + w);
+      ASSERT_EQ(long_stream.next_u32(), block_words[w]) << "block " << b << " word " << w;
+    }
+  }
 }
 
 TEST(RandomStream, SameKeyGivesSameSequenceAndAnyKeyChangeDiffers) {
@@ -535,32 +548,4 @@ TEST(RandomStream, DrawRespectsBoundsAndFailsOnImpossibleOnes) {
 }
 
 }  // namespace
-}  // namespace myelin
-
-namespace myelin {
-// The vectorizable form used for Poisson input draws exactly what the scalar bijection draws.
-TEST(philox_lanes, equals_the_scalar_bijection_in_every_lane) {
-  constexpr std::size_t lanes = 16;
-  std::uint32_t c0[lanes], c1[lanes], c2[lanes], c3[lanes];
-  const std::array<std::uint32_t, 2> key{0xdeadbeefu, 0x12345678u};
-  for (std::size_t k = 0; k < lanes; ++k) {
-    c0[k] = std::uint32_t(k * 7919u);
-    c1[k] = std::uint32_t(0xffffffffu - k);
-    c2[k] = std::uint32_t(k << 20);
-    c3[k] = std::uint32_t(k * k);
-  }
-  std::uint32_t in0[lanes], in1[lanes], in2[lanes], in3[lanes];
-  std::copy(c0, c0 + lanes, in0);
-  std::copy(c1, c1 + lanes, in1);
-  std::copy(c2, c2 + lanes, in2);
-  std::copy(c3, c3 + lanes, in3);
-  philox4x32_10_lanes<lanes>(c0, c1, c2, c3, key);
-  for (std::size_t k = 0; k < lanes; ++k) {
-    const auto expected = philox4x32_10({in0[k], in1[k], in2[k], in3[k]}, key);
-    EXPECT_EQ(c0[k], expected[0]);
-    EXPECT_EQ(c1[k], expected[1]);
-    EXPECT_EQ(c2[k], expected[2]);
-    EXPECT_EQ(c3[k], expected[3]);
-  }
-}
 }  // namespace myelin

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <stdexcept>
 #include <tuple>
 
 namespace myelin {
@@ -25,7 +27,8 @@ std::vector<synapse_draw> example_synapses(std::uint64_t n_local, int per_target
   return all;
 }
 
-synapse_table build(const std::vector<synapse_draw>& all, std::uint64_t n_local, int weight_bits) {
+synapse_table build(const std::vector<synapse_draw>& all, std::uint64_t n_local, int weight_bits,
+                    std::uint64_t max_delay_steps = 0xffff) {
   return build_synapse_table(n_local, 1000, weight_bits, [&](std::uint64_t block, bool count_only, auto&& sink) {
     const std::uint64_t first = block * synapse_table::block_size;
     for (const synapse_draw& d : all)
@@ -37,7 +40,7 @@ synapse_table build(const std::vector<synapse_draw>& all, std::uint64_t n_local,
         }
         sink(copy);
       }
-  });
+  }, max_delay_steps);
 }
 
 // Every synapse as (source, target, delay, weight), from the table.
@@ -98,6 +101,31 @@ TEST(synapse_table, more_than_65536_targets_split_into_blocks_of_16_bit_indices)
   std::multiset<std::tuple<std::uint64_t, std::uint64_t, int, std::int32_t>> expected;
   for (const auto& d : all) expected.insert({d.source_gid, d.target_local, d.delay_steps, d.weight_units});
   EXPECT_EQ(contents(table), expected);
+}
+
+// Delays up to 255 steps are kept in a byte during the build, more in 16 bits: the same table.
+// 1.2 M synapses: several chunks of pass 2 and three blocks.
+TEST(synapse_table, byte_delays_during_the_build_give_the_same_table) {
+  const std::uint64_t n_local = 2 * synapse_table::block_size + 20000;
+  const auto all = example_synapses(n_local, 8);
+  const synapse_table wide = build(all, n_local, 16), narrow = build(all, n_local, 16, 20);
+  ASSERT_EQ(wide.blocks.size(), narrow.blocks.size());
+  for (std::size_t b = 0; b < wide.blocks.size(); ++b) {
+    const synapse_block &w = wide.blocks[b], &n = narrow.blocks[b];
+    EXPECT_EQ(w.source_gid, n.source_gid);
+    EXPECT_EQ(w.row_begin, n.row_begin);
+    EXPECT_EQ(w.segment_begin, n.segment_begin);
+    EXPECT_EQ(w.segment_delay, n.segment_delay);
+    EXPECT_EQ(w.segment_end, n.segment_end);
+    EXPECT_TRUE(std::equal(w.target.begin(), w.target.end(), n.target.begin(), n.target.end()));
+    EXPECT_TRUE(std::equal(w.weight16.begin(), w.weight16.end(), n.weight16.begin(), n.weight16.end()));
+  }
+  std::multiset<std::tuple<std::uint64_t, std::uint64_t, int, std::int32_t>> expected;
+  for (const auto& d : all) expected.insert({d.source_gid, d.target_local, d.delay_steps, d.weight_units});
+  EXPECT_EQ(contents(narrow), expected);
+  // A generator breaking its bound is caught, not truncated.
+  std::vector<synapse_draw> long_delay = {{1, 0, 300, 5}};
+  EXPECT_THROW(build(long_delay, 1, 16, 255), std::logic_error);
 }
 
 TEST(synapse_table, compact_layout_costs_about_four_bytes_per_synapse_for_long_rows) {
