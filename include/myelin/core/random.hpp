@@ -254,10 +254,11 @@ void multinomial_equal(random_stream& stream, std::uint64_t total, std::uint64_t
 // Poisson counts for many neurons per step at one mean: inverts a precomputed CDF table with one
 // 32-bit uniform per draw. P(count <= k) is within 2^-33 of the exact Poisson CDF for every k
 // (tails below 2^-33 are folded into the first and last entries).
-// Cost of sample(): a guide-table lookup and, on average, about 1.25 compares; the loop body runs
-// again only where a class boundary falls inside the guide bucket (probability ~1/4).
-// Memory: 20 to 36 bytes per table entry, entries ~ 13 sqrt(mean) + 10 (mean 30: ~80 entries,
-// 2.4 KB); means above 1e6 are refused (std::invalid_argument; use random_stream::poisson).
+// Cost of sample(): a guide-table lookup and, on average, about 1.02 compares; the loop body runs
+// again only where a class boundary falls inside the guide bucket (probability ~1/64).
+// Memory: entries ~ 13 sqrt(mean) + 10 of 4 bytes, and a guide of 4 bytes per bucket (mean 1.6:
+// ~25 entries, 4 KB; at most 16 KB until 1024 entries); means above 1e6 are refused
+// (std::invalid_argument; use random_stream::poisson).
 class poisson_table {
  public:
   explicit poisson_table(double mean);
