@@ -146,7 +146,8 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
   ts.arrivals = std::make_unique<arrival_queue>(ts.synapses);
   ts.inputs = std::make_unique<thread_inputs>(net, layout, part, ts.vp, seed);
   ts.input.assign(2 * ts.n_local, 0);
-  ts.i_stim_pA.assign(ts.n_local, 0.0);
+  // Only threads with DC input keep a current per neuron: the update reads it every step.
+  ts.i_stim_pA.assign(ts.inputs->has_currents() ? ts.n_local : 0, 0.0);
 }
 
 }  // namespace myelin

@@ -192,7 +192,7 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1, weight_recorder
       for (population_slice& slice : ts.slices) {
         ts.spiked.clear();
         slice.neurons->update(ts.input.data() + 2 * slice.local_begin, slice.quantum,
-                              ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
+                              ts.i_stim_pA.empty() ? nullptr : ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
         for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
         if (slice.history) {  // STDP's postsynaptic side: the spike's stamp is step + 1
           const std::int64_t horizon = arrival_time_horizon(step + 1, slice.plastic_max_delay_steps);

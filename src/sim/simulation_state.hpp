@@ -82,7 +82,7 @@ struct thread_state {
   std::vector<std::unique_ptr<plastic_projection>> plastic;  // in projection order
   std::unique_ptr<thread_inputs> inputs;
   std::vector<std::int64_t> input;  // this step's synaptic input, 2 per neuron (exc, inh)
-  std::vector<double> i_stim_pA;    // DC input per neuron
+  std::vector<double> i_stim_pA;    // DC input per neuron; empty without DC input on this thread
   std::vector<std::uint32_t> spiked;
   std::vector<received_spike> spikes;  // emitted this interval
   std::vector<recorded_neuron> recorded;

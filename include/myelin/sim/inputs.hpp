@@ -25,6 +25,8 @@ class thread_inputs {
   // Adds this step's input: Poisson and spike-time input into input[2 * local + channel], DC
   // switches into i_stim_pA[local]. Returns the number of Poisson events added.
   std::uint64_t apply(std::int64_t step, std::int64_t* input, double* i_stim_pA);
+  // Whether any DC input reaches this thread (else apply() never touches i_stim_pA).
+  bool has_currents() const { return !dc_events_.empty(); }
 
  private:
   struct poisson_source {
