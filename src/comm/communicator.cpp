@@ -61,34 +61,40 @@ void communicator::alltoallv_bytes_into(std::span<const unsigned char> send, std
     recv.assign(send.begin(), send.begin() + send_counts[0]);
     return;
   }
-  // Counts are far below 2^62: bit 62 carries the flag.
+  // Counts are far below 2^62: bit 62 carries the flag. The scratch vectors keep their capacity
+  // from one interval to the next: no allocation in the simulation loop.
   constexpr std::int64_t flag_bit = std::int64_t(1) << 62;
-  std::vector<std::int64_t> counts_and_flag(send_counts.begin(), send_counts.end());
+  const auto n = static_cast<std::size_t>(size_);
+  interval_scratch& x = scratch_;
+  x.counts.assign(send_counts.begin(), send_counts.end());
   if (flag)
-    for (auto& c : counts_and_flag) c |= flag_bit;
-  recv_counts = alltoall_counts(counts_and_flag);
+    for (auto& c : x.counts) c |= flag_bit;
+  recv_counts.resize(n);
+  check_mpi(MPI_Alltoall(x.counts.data(), 1, MPI_INT64_T, recv_counts.data(), 1, MPI_INT64_T, comm_), "MPI_Alltoall");
   for (auto& c : recv_counts) {
     if (c & flag_bit) flag = true;
     c &= ~flag_bit;
   }
   // MPI_Alltoallv takes int counts and displacements: refuse clearly instead of overflowing.
-  const auto n = static_cast<std::size_t>(size_);
-  std::vector<int> sc(n), sd(n), rc(n), rd(n);
+  x.send_counts.resize(n);
+  x.send_displs.resize(n);
+  x.recv_counts.resize(n);
+  x.recv_displs.resize(n);
   std::int64_t soff = 0, roff = 0;
   constexpr std::int64_t int_max = std::numeric_limits<int>::max();
-  for (int r = 0; r < size_; ++r) {
-    if (soff > int_max || roff > int_max || send_counts[std::size_t(r)] > int_max || recv_counts[std::size_t(r)] > int_max)
+  for (std::size_t r = 0; r < n; ++r) {
+    if (soff > int_max || roff > int_max || send_counts[r] > int_max || recv_counts[r] > int_max)
       throw mpi_error("MPI_Alltoallv: exchange larger than 2 GiB per rank");
-    sc[std::size_t(r)] = int(send_counts[std::size_t(r)]);
-    sd[std::size_t(r)] = int(soff);
-    rc[std::size_t(r)] = int(recv_counts[std::size_t(r)]);
-    rd[std::size_t(r)] = int(roff);
-    soff += send_counts[std::size_t(r)];
-    roff += recv_counts[std::size_t(r)];
+    x.send_counts[r] = int(send_counts[r]);
+    x.send_displs[r] = int(soff);
+    x.recv_counts[r] = int(recv_counts[r]);
+    x.recv_displs[r] = int(roff);
+    soff += send_counts[r];
+    roff += recv_counts[r];
   }
   recv.resize(std::size_t(roff));
-  check_mpi(MPI_Alltoallv(send.data(), sc.data(), sd.data(), MPI_BYTE, recv.data(), rc.data(), rd.data(), MPI_BYTE,
-                          comm_),
+  check_mpi(MPI_Alltoallv(send.data(), x.send_counts.data(), x.send_displs.data(), MPI_BYTE, recv.data(),
+                          x.recv_counts.data(), x.recv_displs.data(), MPI_BYTE, comm_),
             "MPI_Alltoallv");
 }
 

@@ -104,6 +104,12 @@ class communicator {
   [[noreturn]] void abort(int exit_code) const;
 
  private:
+  // alltoallv_bytes_into's counts and displacements, reused between intervals.
+  struct interval_scratch {
+    std::vector<std::int64_t> counts;
+    std::vector<int> send_counts, send_displs, recv_counts, recv_displs;
+  };
+  mutable interval_scratch scratch_;
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
