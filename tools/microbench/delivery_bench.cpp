@@ -370,24 +370,6 @@ void deliver_cortex_paired(benchmark::State& state) {
 }
 BENCHMARK(deliver_cortex_paired)->Arg(77169)->Arg(38585)->Unit(benchmark::kMicrosecond);
 
-void philox_lanes_16(benchmark::State& state) {
-  alignas(64) std::uint32_t c0[16], c1[16], c2[16], c3[16];
-  std::uint32_t quad = 0;
-  for (auto _ : state) {
-    for (std::uint32_t k = 0; k < 16; ++k) {
-      c0[k] = quad;
-      c1[k] = 7;
-      c2[k] = k;
-      c3[k] = 0;
-    }
-    philox4x32_10_lanes<16>(c0, c1, c2, c3, {1, 2});
-    benchmark::DoNotOptimize(c0);
-    ++quad;
-  }
-  state.SetItemsProcessed(state.iterations() * 64);  // 64 uniforms per call
-}
-BENCHMARK(philox_lanes_16);
-
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -50,10 +50,11 @@ inline std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> c
 
 // The same bijection for `lanes` counters at once, in structure-of-arrays form (c0[k], c1[k],
 // c2[k], c3[k] is counter k; replaced by its output). Bitwise equal to philox4x32_10 per lane.
-// With AVX-512, 16 lanes per register and 4 registers interleaved: one group's rounds are a chain
-// of dependent multiplies, so a single group leaves the multiplier idle most of the time
-// (tools/microbench random_bench: ~0.6 ns per block against ~8 for one block, ~2.5 for a loop the
-// compiler vectorizes, which multiplies in 64 bits). Elsewhere a loop the compiler vectorizes.
+// With AVX-512, 16 lanes per register and up to 4 registers interleaved: one register's rounds
+// are a chain of dependent multiplies that leaves the multiplier idle (tools/microbench
+// random_bench, same sitting: 0.9 ns per block at 64 lanes, 1.1 at 32, 1.3 at 16, against 2.7 for
+// scalar blocks in a loop, which GCC vectorizes with 64-bit multiplies, and 8-12 for one block).
+// Elsewhere the scalar loop, for the compiler to vectorize.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12: its intrinsics start shifts from an undefined register
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -224,7 +225,7 @@ class random_stream {
 
  private:
   // Blocks are drawn `batch` at a time (philox4x32_10_lanes): a stream typically draws hundreds
-  // of words (a target's sources, weights and delays), and one block at a time is ~4x slower.
+  // of words (a target's sources, weights and delays), and a block alone costs ~8x more.
   static constexpr int batch = 32;
   void refill();  // the buffer = blocks next_block_ .. next_block_ + batch - 1, then next_block_ += batch
   std::uint64_t uniform_int_rejecting(std::uint64_t n, std::uint64_t product);
