@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "myelin/io/tally_file.hpp"
 #include "myelin/config/config.hpp"
 #include "myelin/connect/connection_rules.hpp"
+#include "myelin/core/network_layout.hpp"
 #include "myelin/sim/simulation.hpp"
 
 namespace myelin::cli {
@@ -72,24 +74,30 @@ struct estimate {
   double neurons = 0, synapses = 0, bytes_per_rank = 0;
 };
 
-estimate estimate_memory(const run_spec& spec, int ranks) {
+estimate estimate_memory(const run_spec& spec, int ranks, int threads) {
   estimate e;
   for (const auto& p : spec.network.populations) e.neurons += double(p.n);
-  // 2 bytes of target index + the weight (fixed-point, or a double for plastic synapses), and 2
-  // more bytes of delay while the rows are sorted at build time (the peak); neurons: ~100 bytes
-  // of state, input and bookkeeping each, and ~200 more of spike history for STDP targets.
+  // 2 bytes of target index + the weight (fixed-point, or a double for plastic synapses), and 1
+  // more byte of delay (2 where a delay can exceed 255 steps) while the rows are sorted at build
+  // time (the peak), with each thread's buffer of draws (16 bytes per entry, 1/32 of its
+  // synapses, 64 Ki to 1 Mi entries); neurons: ~100 bytes of state, input and bookkeeping each,
+  // and ~200 more of spike history for STDP targets.
+  const network_layout layout(spec.network, spec.simulation.dt_ms, spec.simulation.weight_bits);
+  const double delay_bytes = layout.max_delay_steps() <= 0xff ? 1.0 : 2.0;
   const double static_weight_bytes = spec.simulation.weight_bits / 8.0;
   double bytes = 0.0;
   std::vector<bool> plastic_target(spec.network.populations.size(), false);
   for (const auto& proj : spec.network.projections) {
     const double n = expected_synapses(spec.network, proj);
     e.synapses += n;
-    bytes += n * (2.0 + (proj.is_plastic() ? double(sizeof(double)) : static_weight_bytes) + 2.0);
+    bytes += n * (2.0 + (proj.is_plastic() ? double(sizeof(double)) : static_weight_bytes) + delay_bytes);
     if (proj.is_plastic()) plastic_target[proj.target] = true;
   }
   for (std::size_t p = 0; p < spec.network.populations.size(); ++p)
     bytes += double(spec.network.populations[p].n) * (plastic_target[p] ? 300.0 : 100.0);
-  e.bytes_per_rank = bytes / double(ranks);
+  const double per_thread = e.synapses / double(ranks) / double(threads);
+  const double chunk_bytes = 16.0 * std::clamp(per_thread / 32.0, 65536.0, 1048576.0);
+  e.bytes_per_rank = bytes / double(ranks) + double(threads) * chunk_bytes;
   return e;
 }
 
@@ -126,7 +134,7 @@ void refuse_if_too_big(const estimate& e, const communicator& world) {
 int check_command(const run_options_values& opts, const communicator& world) {
   run_spec spec = load_config(opts.config_path, opts.overrides);
   const int threads = opts.threads > 0 ? opts.threads : spec.simulation.threads;
-  const estimate e = estimate_memory(spec, world.size());
+  const estimate e = estimate_memory(spec, world.size(), threads);
   if (world.rank() == 0) {
     print_network(spec, e, world.size(), threads);
     std::printf("  config is valid\n");
@@ -140,7 +148,7 @@ int run_command(const run_options_values& opts, const communicator& world) {
   run_spec spec = load_config(opts.config_path, opts.overrides);
   const int threads = opts.threads > 0 ? opts.threads : spec.simulation.threads;
   spec.simulation.threads = threads;
-  const estimate e = estimate_memory(spec, world.size());
+  const estimate e = estimate_memory(spec, world.size(), threads);
   if (world.rank() == 0) print_network(spec, e, world.size(), threads);
   refuse_if_too_big(e, world);
   const bool restart = !opts.restart_path.empty();
