@@ -42,3 +42,14 @@ def test_bench_reports_a_real_run_and_draws_its_plots(tmp_path):
     for png in ("brunel-scaling.png", "brunel-breakdown.png"):
         data = (tmp_path / "bench-plots" / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+    # --set reaches the runs and is recorded: 32-bit weights cost 2 bytes more per synapse.
+    wide = tmp_path / "wide.jsonl"
+    proc = subprocess.run([os.path.join(ROOT, "tools", "bench"), "brunel", "--decompositions", "1x1",
+                           "--t-stop-ms", "10", "--binary", binary, "--out", str(wide),
+                           "--set", "simulation.weight_bits=32"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (r,) = [json.loads(line) for line in wide.read_text().splitlines()]
+    assert r["overrides"] == ["simulation.weight_bits=32"]
+    assert r["bytes_per_synapse_tables"] == pytest.approx(records[0]["bytes_per_synapse_tables"] + 2.0, abs=0.01)
