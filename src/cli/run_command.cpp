@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "myelin/connect/connection_rules.hpp"
 #include "myelin/core/network_layout.hpp"
 #include "myelin/sim/simulation.hpp"
+#include "myelin/synapses/synapse_table.hpp"
 
 namespace myelin::cli {
 
@@ -79,9 +79,8 @@ estimate estimate_memory(const run_spec& spec, int ranks, int threads) {
   for (const auto& p : spec.network.populations) e.neurons += double(p.n);
   // 2 bytes of target index + the weight (fixed-point, or a double for plastic synapses), and 1
   // more byte of delay (2 where a delay can exceed 255 steps) while the rows are sorted at build
-  // time (the peak), with each thread's buffer of draws (16 bytes per entry, 1/32 of its
-  // synapses, 64 Ki to 1 Mi entries); neurons: ~100 bytes of state, input and bookkeeping each,
-  // and ~200 more of spike history for STDP targets.
+  // time (the peak), with each thread's buffer of draws (synapse_table_build.hpp); neurons: ~100
+  // bytes of state, input and bookkeeping each, and ~200 more of spike history for STDP targets.
   const network_layout layout(spec.network, spec.simulation.dt_ms, spec.simulation.weight_bits);
   const double delay_bytes = layout.max_delay_steps() <= 0xff ? 1.0 : 2.0;
   const double static_weight_bytes = spec.simulation.weight_bits / 8.0;
@@ -95,8 +94,9 @@ estimate estimate_memory(const run_spec& spec, int ranks, int threads) {
   }
   for (std::size_t p = 0; p < spec.network.populations.size(); ++p)
     bytes += double(spec.network.populations[p].n) * (plastic_target[p] ? 300.0 : 100.0);
-  const double per_thread = e.synapses / double(ranks) / double(threads);
-  const double chunk_bytes = 16.0 * std::clamp(per_thread / 32.0, 65536.0, 1048576.0);
+  using chunk = detail::chunk_writer;
+  const auto per_thread = std::uint64_t(e.synapses / double(ranks) / double(threads));
+  const double chunk_bytes = double(chunk::bytes_per_entry * chunk::capacity_for(per_thread));
   e.bytes_per_rank = bytes / double(ranks) + double(threads) * chunk_bytes;
   return e;
 }

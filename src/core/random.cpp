@@ -80,7 +80,8 @@ ziggurat_tables::ziggurat_tables() {
   const double area = r * f_r + std::sqrt(std::numbers::pi / 2) * std::erfc(r / std::numbers::sqrt2);
   x[0] = area / f_r;
   x[1] = r;
-  for (std::size_t i = 2; i < layers; ++i) x[i] = std::sqrt(-2.0 * std::log(std::exp(-0.5 * x[i - 1] * x[i - 1]) + area / x[i - 1]));
+  for (std::size_t i = 2; i < layers; ++i)
+    x[i] = std::sqrt(-2.0 * std::log(std::exp(-0.5 * x[i - 1] * x[i - 1]) + area / x[i - 1]));
   x[layers] = 0.0;
   for (std::size_t i = 0; i <= layers; ++i) f[i] = std::exp(-0.5 * x[i] * x[i]);
 }

@@ -126,7 +126,8 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
     pp->slice = plan.spec->target;
     pp->synapses = build_synapse_table(
         ts.n_local, layout.n_neurons(), plastic_weight_bits,
-        synapses_of([&](const projection_plan& p) { return p.index == plan.index; }, false), std::uint64_t(max_delay));
+        synapses_of([&](const projection_plan& p) { return p.index == plan.index; }, false),
+        std::uint64_t(max_delay));
     population_slice& slice = ts.slices[pp->slice];
     if (!slice.history)
       slice.history = std::make_unique<post_history>(slice.local_end - slice.local_begin,

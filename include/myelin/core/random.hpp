@@ -129,7 +129,8 @@ inline void philox4x32_10_lanes(std::uint32_t* __restrict c0, std::uint32_t* __r
 namespace detail {
 // Ziggurat (Marsaglia & Tsang 2000) with 256 layers of equal area under exp(-x^2 / 2): layer 0 is
 // [0, r] x [0, f(r)] plus the tail beyond r, layer i >= 1 is [0, x[i]] x [f(x[i]), f(x[i + 1])];
-// x[0] = v / f(r) makes layer 0 as wide as its area needs. Computed once, at start-up.
+// x[0] = v / f(r) makes layer 0 as wide as its area needs. Computed once, at start-up (a
+// namespace-scope object, so normal() inlines without a guard; not for static initializers).
 struct ziggurat_tables {
   static constexpr int layers = 256;
   static constexpr double r = 3.6541528853610088;  // x[1]: makes x[256] come out 0

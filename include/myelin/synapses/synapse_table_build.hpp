@@ -46,23 +46,25 @@ void finish_rows(synapse_block& block, huge_vector<Delay>& delays, int weight_bi
 
 // A chunk of pass-2 draws, put in row order (stable) before it is written.
 struct chunk_writer {
-  // 16 bytes per entry: 1/32 of the block's synapses, 0.5 bytes per synapse at most (a 16 MiB
-  // buffer per thread would be 2 bytes per synapse of Brunel's 1 rank x 2 threads), between 64 Ki
-  // and 1 Mi entries (4 Mi measured only ~3% faster on the microcircuit).
-  static constexpr std::size_t min_capacity = std::size_t(1) << 16, max_capacity = std::size_t(1) << 20;
-  std::size_t capacity;
+  // Entries: 1/32 of the block's synapses, between 64 Ki and 1 Mi (a fixed 1 Mi, 16 MiB per
+  // thread, was 2 bytes per synapse of Brunel at 1 rank x 2 threads; 4 Mi measured only ~3%
+  // faster on the microcircuit): 0.5 bytes per synapse at most, above a floor of 1 MiB.
+  static constexpr std::size_t bytes_per_entry = 16;  // row, order, entry
+  static std::size_t capacity_for(std::uint64_t synapses) {
+    return std::clamp<std::size_t>(synapses / 32, std::size_t(1) << 16, std::size_t(1) << 20);
+  }
   struct entry {  // one draw, packed so that reading it in row order misses the cache once
     std::uint16_t target, delay;
     std::int32_t weight;
   };
+  std::size_t capacity;
   std::vector<std::uint32_t> row, order, row_end;
   std::vector<entry> entries;
   std::vector<double> exact_weight;  // plastic tables only
   bool plastic;
 
   chunk_writer(std::size_t rows, std::uint64_t synapses, bool plastic_table)
-      : capacity(std::clamp<std::size_t>(synapses / 32, min_capacity, max_capacity)), row_end(rows),
-        plastic(plastic_table) {
+      : capacity(capacity_for(synapses)), row_end(rows), plastic(plastic_table) {
     row.reserve(capacity);
     entries.reserve(capacity);
     if (plastic) exact_weight.reserve(capacity);
