@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
@@ -166,8 +167,9 @@ struct weight_writer::impl {
   double last_histogram_ms = -std::numeric_limits<double>::infinity();
   bool closed = false;
 
+  // A new file, or (resume_time_ms) the stopped run's file reopened and cut at that time.
   impl(const communicator& comm_, fs::path path, weight_recording recording_, std::span<const std::uint64_t> target,
-       std::span<const std::uint64_t> source, std::span<const double> delay_ms)
+       std::span<const std::uint64_t> source, std::span<const double> delay_ms, std::optional<double> resume_time_ms)
       : comm(comm_),
         final_path(std::move(path)),
         partial_path(final_path.string() + ".partial"),
@@ -175,26 +177,18 @@ struct weight_writer::impl {
         order(comm, target, source, delay_ms),
         n_edges(order.total_edges()),
         snapshot_rows_per_write(rows_per_write()),
-        file(h5::file::create_parallel(partial_path, comm)),
-        datasets(create_layout(target, source, delay_ms)) {
-    // A file under the final name must be this run's whole output: an older one goes now.
-    if (comm.rank() == 0) {
-      std::error_code ignored;
-      fs::remove(final_path, ignored);
+        file(resume_time_ms ? reopen_file(target, source, delay_ms, *resume_time_ms)
+                            : h5::file::create_parallel(partial_path, comm)),
+        datasets(resume_time_ms ? appended_datasets(file, recording.projection)
+                                : create_layout(target, source, delay_ms)) {
+    if (!resume_time_ms) {
+      // A file under the final name must be this run's whole output: an older one goes now.
+      if (comm.rank() == 0) {
+        std::error_code ignored;
+        fs::remove(final_path, ignored);
+      }
+      return;
     }
-  }
-
-  impl(const communicator& comm_, fs::path path, weight_recording recording_, std::span<const std::uint64_t> target,
-       std::span<const std::uint64_t> source, std::span<const double> delay_ms, double resume_time_ms)
-      : comm(comm_),
-        final_path(std::move(path)),
-        partial_path(final_path.string() + ".partial"),
-        recording(validated(std::move(recording_))),
-        order(comm, target, source, delay_ms),
-        n_edges(order.total_edges()),
-        snapshot_rows_per_write(rows_per_write()),
-        file(reopen_file(target, source, delay_ms, resume_time_ms)),
-        datasets(file, recording.projection) {
     snapshot_rows_in_file = datasets.snapshot_time.dims()[0];
     histogram_rows_in_file = datasets.histogram_time.dims()[0];
     last_snapshot_ms = last_time(datasets.snapshot_time, snapshot_rows_in_file);
@@ -697,7 +691,8 @@ struct weight_writer::impl {
 weight_writer::weight_writer(const communicator& comm, std::filesystem::path path, weight_recording recording,
                              std::span<const std::uint64_t> target, std::span<const std::uint64_t> source,
                              std::span<const double> delay_ms)
-    : impl_(std::make_unique<impl>(comm, std::move(path), std::move(recording), target, source, delay_ms)) {}
+    : impl_(std::make_unique<impl>(comm, std::move(path), std::move(recording), target, source, delay_ms,
+                                   std::nullopt)) {}
 
 weight_writer::weight_writer(const communicator& comm, std::filesystem::path path, weight_recording recording,
                              std::span<const std::uint64_t> target, std::span<const std::uint64_t> source,
