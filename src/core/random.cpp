@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 #include <stdexcept>
 #include <string>
@@ -270,6 +271,24 @@ void multinomial_equal(random_stream& stream, std::uint64_t total, std::uint64_t
     remaining -= count;
   }
   counts[n_categories - 1] = remaining;
+}
+
+void poisson_table::sample(const std::uint32_t* u, std::uint32_t* count, std::size_t n) const {
+  // Beyond ~32 entries the compares cost more than the guided search.
+  constexpr std::size_t max_compared = 32;
+  if (cdf_.size() > max_compared) {
+    for (std::size_t i = 0; i < n; ++i) count[i] = sample(u[i]);
+    return;
+  }
+  using u32x16 = std::uint32_t __attribute__((vector_size(4 * sample_lanes)));
+  const std::size_t thresholds = cdf_.size() - 1;  // u > the last entry, 2^32 - 1, never holds
+  for (std::size_t i = 0; i < n; i += sample_lanes) {
+    u32x16 x;
+    std::memcpy(&x, u + i, sizeof x);
+    u32x16 c = u32x16{} + first_;
+    for (std::size_t j = 0; j < thresholds; ++j) c -= u32x16(x > cdf_[j]);  // true is all ones: -1
+    std::memcpy(count + i, &c, sizeof c);
+  }
 }
 
 poisson_table::poisson_table(double mean) : mean_(mean) {

@@ -48,9 +48,9 @@ namespace {
 // threshold branches are selects so that the loop vectorizes (a free function: GCC trusts
 // __restrict on parameters, not on locals). Floating-point operations are NEST's, in NEST's
 // order, so results match NEST's bit for bit (without FMA contraction).
-template <bool has_stim>
+template <class Sum, bool has_stim>
 void advance(std::size_t n, const iaf_psc_alpha_block::propagators pr, const iaf_psc_alpha_block::parameters pa,
-             std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
+             Sum* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict I_ex, double* __restrict dI_ex, double* __restrict I_in,
              double* __restrict dI_in, std::int32_t* __restrict refractory, std::uint8_t* __restrict fired) {
   const double one = opaque_value(1.0);
@@ -82,13 +82,24 @@ void advance(std::size_t n, const iaf_psc_alpha_block::propagators pr, const iaf
 
 }  // namespace
 
-void iaf_psc_alpha_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
-                                 std::vector<std::uint32_t>& spiked) {
-  auto* const advance_step = i_stim_pA != nullptr ? &advance<true> : &advance<false>;
+template <class Sum>
+void iaf_psc_alpha_block::update_sums(Sum* input, double quantum, const double* i_stim_pA,
+                                      std::vector<std::uint32_t>& spiked) {
+  auto* const advance_step = i_stim_pA != nullptr ? &advance<Sum, true> : &advance<Sum, false>;
   advance_step(size(), propagators_, parameters_, input, quantum, i_stim_pA, state_.V_m_rel_mV.data(),
                state_.I_syn_ex_pA.data(), state_.dI_syn_ex_pA_per_ms.data(), state_.I_syn_in_pA.data(),
                state_.dI_syn_in_pA_per_ms.data(), state_.refractory_steps.data(), fired_.data());
   append_fired(fired_, spiked);
+}
+
+void iaf_psc_alpha_block::update(std::int32_t* input, double quantum, const double* i_stim_pA,
+                                 std::vector<std::uint32_t>& spiked) {
+  update_sums(input, quantum, i_stim_pA, spiked);
+}
+
+void iaf_psc_alpha_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
+                                 std::vector<std::uint32_t>& spiked) {
+  update_sums(input, quantum, i_stim_pA, spiked);
 }
 
 std::vector<std::string> iaf_psc_alpha_block::state_names() const {

@@ -38,10 +38,10 @@ namespace {
 // threshold branches are selects so that the loop vectorizes (a free function: GCC trusts
 // __restrict on parameters, not on locals). Floating-point operations are NEST's, in NEST's
 // order, so results match NEST's bit for bit (without FMA contraction).
-template <bool has_stim, bool keeps_refractory_input>
+template <class Sum, bool has_stim, bool keeps_refractory_input>
 void advance(std::size_t n, double P33, double P30, std::int32_t refractory_counts,
              const double* __restrict refractory_input_decay, const iaf_psc_delta_block::parameters pa,
-             std::int64_t* __restrict input, double quantum, const double* __restrict i_stim_pA,
+             Sum* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict buffered_input, std::int32_t* __restrict refractory,
              std::uint8_t* __restrict fired) {
   const double one = opaque_value(1.0);
@@ -81,16 +81,27 @@ void advance(std::size_t n, double P33, double P30, std::int32_t refractory_coun
 
 }  // namespace
 
-void iaf_psc_delta_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
-                                 std::vector<std::uint32_t>& spiked) {
+template <class Sum>
+void iaf_psc_delta_block::update_sums(Sum* input, double quantum, const double* i_stim_pA,
+                                      std::vector<std::uint32_t>& spiked) {
   const bool has_stim = i_stim_pA != nullptr;
-  auto* const advance_step = parameters_.refractory_input ? (has_stim ? &advance<true, true> : &advance<false, true>)
-                                                          : (has_stim ? &advance<true, false> : &advance<false, false>);
+  auto* const advance_step = parameters_.refractory_input ? (has_stim ? &advance<Sum, true, true> : &advance<Sum, false, true>)
+                                                          : (has_stim ? &advance<Sum, true, false> : &advance<Sum, false, false>);
   advance_step(size(), propagators_.P33, propagators_.P30, propagators_.refractory_counts,
                propagators_.refractory_input_decay.data(), parameters_, input, quantum, i_stim_pA,
                state_.V_m_rel_mV.data(), state_.refractory_input_mV.data(), state_.refractory_steps.data(),
                fired_.data());
   append_fired(fired_, spiked);
+}
+
+void iaf_psc_delta_block::update(std::int32_t* input, double quantum, const double* i_stim_pA,
+                                 std::vector<std::uint32_t>& spiked) {
+  update_sums(input, quantum, i_stim_pA, spiked);
+}
+
+void iaf_psc_delta_block::update(std::int64_t* input, double quantum, const double* i_stim_pA,
+                                 std::vector<std::uint32_t>& spiked) {
+  update_sums(input, quantum, i_stim_pA, spiked);
 }
 
 std::vector<std::string> iaf_psc_delta_block::state_names() const {

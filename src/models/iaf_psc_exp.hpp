@@ -42,6 +42,8 @@ class iaf_psc_exp_block final : public neuron_block {
 
   std::size_t size() const override { return state_.V_m_rel_mV.size(); }
   neuron_model model() const override { return neuron_model::iaf_psc_exp; }
+  void update(std::int32_t* input, double quantum, const double* i_stim_pA,
+              std::vector<std::uint32_t>& spiked) override;
   void update(std::int64_t* input, double quantum, const double* i_stim_pA,
               std::vector<std::uint32_t>& spiked) override;
   std::vector<std::string> state_names() const override;
@@ -53,6 +55,8 @@ class iaf_psc_exp_block final : public neuron_block {
   const propagators& props() const { return propagators_; }
 
  private:
+  template <class Sum>
+  void update_sums(Sum* input, double quantum, const double* i_stim_pA, std::vector<std::uint32_t>& spiked);
   std::vector<double>* find_state(const std::string& name);
 
   parameters parameters_;

@@ -55,6 +55,7 @@ inline double opaque_value(double value) {
 // vectorize: packed int64 -> double conversion exists only from AVX-512DQ on, and without it a
 // plain cast keeps the whole update loop scalar. Splits value + 2^63 into 32-bit halves, each
 // converted exactly through the exponent bits; the final addition is the only rounding.
+inline double exact_to_double(std::int32_t value) { return static_cast<double>(value); }  // exact, vectorizes
 inline double exact_to_double(std::int64_t value) {
 #if defined(__AVX512DQ__)
   return static_cast<double>(value);

@@ -77,6 +77,10 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
   for (const auto& plan : plans) plans_into[plan.spec->target].push_back(&plan);
   source_scratch scratch;
   std::vector<std::uint64_t> sources;
+  // Synapses onto each neuron, static and plastic (counted in the first pass of each table),
+  // and whether any of them has no bound on its weight: for the accumulator's width.
+  std::vector<std::uint32_t> indegree(ts.n_local, 0);
+  bool unbounded_weights = false;
   const std::int64_t min_delay = layout.min_delay_steps(), max_delay = layout.max_delay_steps();
   // The generator build_synapse_table calls, for the projections `chosen` picks.
   auto synapses_of = [&](auto chosen, bool report_progress) {
@@ -96,6 +100,8 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
             draw_sources(*plan, seed, gid, scratch, sources);
             if (count_only) {
               for (std::uint64_t s : sources) sink(synapse_draw{s, std::uint32_t(l), 0, 0});
+              indegree[l] += std::uint32_t(sources.size());
+              if (plan->spec->synapse == synapse_model::stdp_pl && !sources.empty()) unbounded_weights = true;
               continue;
             }
             random_stream draws(seed, stream_purpose::weights_delays, std::uint32_t(plan->index), gid);
@@ -146,7 +152,17 @@ void simulation::impl::build_thread(thread_state& ts, const std::vector<projecti
   }
   ts.arrivals = std::make_unique<arrival_queue>(ts.synapses);
   ts.inputs = std::make_unique<thread_inputs>(net, layout, part, ts.vp, seed);
-  ts.input.assign(2 * ts.n_local, 0);
+  // The most units a neuron can receive in one step: every synapse onto it at its largest weight
+  // (static weights saturate at max_units; stdp ones stay within Wmax, inside the scale's bound),
+  // plus all inputs at their largest counts.
+  std::uint64_t worst_case_units = 0;
+  for (const population_slice& slice : ts.slices) {
+    std::uint64_t most = 0;
+    for (std::uint64_t l = slice.local_begin; l < slice.local_end; ++l) most = std::max<std::uint64_t>(most, indegree[l]);
+    worst_case_units = std::max(worst_case_units, most * std::uint64_t(layout.scale(slice.population).max_units));
+  }
+  worst_case_units = unbounded_weights ? UINT64_MAX : worst_case_units + ts.inputs->max_units_per_step();
+  ts.input = input_accumulator(ts.n_local, worst_case_units);
   // Only threads with DC input keep a current per neuron: the update reads it every step.
   ts.i_stim_pA.assign(ts.inputs->has_currents() ? ts.n_local : 0, 0.0);
 }

@@ -104,14 +104,32 @@ void thread_inputs::refill_words(poisson_source& src, std::uint64_t quad, std::a
     philox4x32_10_lanes<poisson_lanes>(c0 + first, c1 + first, c2 + first, c3 + first, key);
 }
 
-std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, double* i_stim_pA) {
+std::uint64_t thread_inputs::max_units_per_step() const {
+  // Every Poisson source at its largest count, and all spike-time input of the busiest step, as
+  // if each reached the same neuron: a bound, not a tight one.
+  std::uint64_t units = 0;
+  for (const poisson_source& src : poisson_)
+    units += std::uint64_t(src.table.max_count()) * std::uint64_t(std::abs(src.weight_units));
+  std::uint64_t busiest = 0;
+  for (std::size_t i = 0; i < spike_events_.size();) {
+    std::uint64_t at_step = 0;
+    const std::int64_t step = spike_events_[i].step;
+    for (; i < spike_events_.size() && spike_events_[i].step == step; ++i)
+      at_step += std::uint64_t(std::abs(spike_events_[i].weight_units));
+    busiest = std::max(busiest, at_step);
+  }
+  return units + busiest;
+}
+
+template <class Sum>
+std::uint64_t thread_inputs::apply(std::int64_t step, Sum* input, double* i_stim_pA) {
   while (next_dc_ < dc_events_.size() && dc_events_[next_dc_].step <= step) {
     const timed_event& e = dc_events_[next_dc_++];
     i_stim_pA[e.local] += e.current_pA;
   }
   while (next_spike_ < spike_events_.size() && spike_events_[next_spike_].step <= step) {
     const timed_event& e = spike_events_[next_spike_++];
-    if (e.step == step) input[2 * std::size_t(e.local) + (e.weight_units < 0 ? 1 : 0)] += e.weight_units;
+    if (e.step == step) input[2 * std::size_t(e.local) + (e.weight_units < 0 ? 1 : 0)] += Sum(e.weight_units);
   }
 
   std::uint64_t events = 0;
@@ -125,16 +143,25 @@ std::uint64_t thread_inputs::apply(std::int64_t step, std::int64_t* input, doubl
       src.words_quad = std::int64_t(quad);
       refill_words(src, quad, key);
     }
-    const std::int64_t w = src.weight_units;
+    const Sum w = Sum(src.weight_units);
     const int channel = src.channel;
     const std::uint32_t* words = src.words.data() + lane * src.gid_low.size();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::uint32_t count = src.table.sample(words[k]);
-      input[2 * std::size_t(src.local[k]) + std::size_t(channel)] += std::int64_t(count) * w;
-      events += count;
+    // Counts a lane group at a time (words are padded to whole groups), then added.
+    std::array<std::uint32_t, poisson_lanes> counts;
+    for (std::size_t first = 0; first < n; first += poisson_lanes) {
+      src.table.sample(words + first, counts.data(), poisson_lanes);
+      const std::size_t m = std::min(poisson_lanes, n - first);
+      const std::uint32_t* local = src.local.data() + first;
+      for (std::size_t k = 0; k < m; ++k) {
+        input[2 * std::size_t(local[k]) + std::size_t(channel)] += Sum(counts[k]) * w;
+        events += counts[k];
+      }
     }
   }
   return events;
 }
+
+template std::uint64_t thread_inputs::apply(std::int64_t, std::int32_t*, double*);
+template std::uint64_t thread_inputs::apply(std::int64_t, std::int64_t*, double*);
 
 }  // namespace myelin

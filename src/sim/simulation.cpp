@@ -182,28 +182,7 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1, weight_recorder
       ts.arrivals->enqueue(s.gid, s.step);
       for (auto& p : ts.plastic) p->arrivals->enqueue(s.gid, s.step);
     }
-    for (std::int64_t step = t0; step < t1; ++step) {
-      if (weights.due_at(step)) weights.copy(std::size_t(part.thread_of_vp(ts.vp)), step);
-      ts.synaptic_events += ts.arrivals->deliver(step, ts.input.data());
-      for (auto& p : ts.plastic) ts.synaptic_events += p->arrivals->deliver(step, ts.input.data());
-      ts.poisson_events += ts.inputs->apply(step, ts.input.data(), ts.i_stim_pA.data());
-      const auto t_update = clock_type::now();
-      ts.deliver_s += std::chrono::duration<double>(t_update - t).count();
-      for (population_slice& slice : ts.slices) {
-        ts.spiked.clear();
-        slice.neurons->update(ts.input.data() + 2 * slice.local_begin, slice.quantum,
-                              ts.i_stim_pA.empty() ? nullptr : ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
-        for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
-        if (slice.history) {  // STDP's postsynaptic side: the spike's stamp is step + 1
-          const std::int64_t horizon = arrival_time_horizon(step + 1, slice.plastic_max_delay_steps);
-          for (std::uint32_t i : ts.spiked) slice.history->register_spike(i, step + 1, horizon);
-        }
-      }
-      ts.neuron_updates += ts.n_local;
-      run_recorders::take_samples(ts, step);
-      t = clock_type::now();
-      ts.update_s += std::chrono::duration<double>(t - t_update).count();
-    }
+    ts.input.visit([&](auto* input) { steps(ts, t0, t1, input, weights, t); });  // int32 or int64 sums
   });
   counts.steps_simulated += t1 - t0;
   const double wall = seconds_since(t_parallel);
@@ -215,6 +194,35 @@ void simulation::impl::advance(std::int64_t t0, std::int64_t t1, weight_recorder
   const double deliver_share = busy > 0.0 ? deliver_s / busy : 0.0;
   counts.deliver_s += wall * deliver_share;
   counts.update_s += wall * (1.0 - deliver_share);
+}
+
+// Step 2 on one thread, for steps [t0, t1), with the accumulator's sums (int32 or int64); `t` is
+// when the thread's current phase began (its times go to deliver_s and update_s).
+template <class Sum>
+void simulation::impl::steps(thread_state& ts, std::int64_t t0, std::int64_t t1, Sum* input,
+                             weight_recorders& weights, clock_type::time_point& t) {
+  for (std::int64_t step = t0; step < t1; ++step) {
+    if (weights.due_at(step)) weights.copy(std::size_t(part.thread_of_vp(ts.vp)), step);
+    ts.synaptic_events += ts.arrivals->deliver(step, input);
+    for (auto& p : ts.plastic) ts.synaptic_events += p->arrivals->deliver(step, input);
+    ts.poisson_events += ts.inputs->apply(step, input, ts.i_stim_pA.data());
+    const auto t_update = clock_type::now();
+    ts.deliver_s += std::chrono::duration<double>(t_update - t).count();
+    for (population_slice& slice : ts.slices) {
+      ts.spiked.clear();
+      slice.neurons->update(input + 2 * slice.local_begin, slice.quantum,
+                            ts.i_stim_pA.empty() ? nullptr : ts.i_stim_pA.data() + slice.local_begin, ts.spiked);
+      for (std::uint32_t i : ts.spiked) ts.spikes.push_back({part.gid(ts.vp, slice.local_begin + i), step});
+      if (slice.history) {  // STDP's postsynaptic side: the spike's stamp is step + 1
+        const std::int64_t horizon = arrival_time_horizon(step + 1, slice.plastic_max_delay_steps);
+        for (std::uint32_t i : ts.spiked) slice.history->register_spike(i, step + 1, horizon);
+      }
+    }
+    ts.neuron_updates += ts.n_local;
+    run_recorders::take_samples(ts, step);
+    t = clock_type::now();
+    ts.update_s += std::chrono::duration<double>(t - t_update).count();
+  }
 }
 
 // Step 3: this interval's spikes of every thread go out; what arrives is delivered from the next

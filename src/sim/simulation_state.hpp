@@ -21,6 +21,7 @@
 #include "myelin/core/partition.hpp"
 #include "myelin/io/checkpoint.hpp"
 #include "myelin/models/neuron_block.hpp"
+#include "myelin/sim/input_accumulator.hpp"
 #include "myelin/sim/inputs.hpp"
 #include "myelin/sim/simulation.hpp"
 #include "myelin/synapses/delivery.hpp"
@@ -81,8 +82,8 @@ struct thread_state {
   std::unique_ptr<arrival_queue> arrivals;
   std::vector<std::unique_ptr<plastic_projection>> plastic;  // in projection order
   std::unique_ptr<thread_inputs> inputs;
-  std::vector<std::int64_t> input;  // this step's synaptic input, 2 per neuron (exc, inh)
-  std::vector<double> i_stim_pA;    // DC input per neuron; empty without DC input on this thread
+  input_accumulator input;        // this step's synaptic input, 2 per neuron (exc, inh)
+  std::vector<double> i_stim_pA;  // DC input per neuron; empty without DC input on this thread
   std::vector<std::uint32_t> spiked;
   std::vector<received_spike> spikes;  // emitted this interval
   std::vector<recorded_neuron> recorded;
@@ -146,6 +147,9 @@ struct simulation::impl {
   // simulation.cpp: the loop, and its steps in the order it takes them
   run_outcome run(const run_control& control);
   void advance(std::int64_t t0, std::int64_t t1, weight_recorders& weights);
+  template <class Sum>
+  void steps(thread_state& ts, std::int64_t t0, std::int64_t t1, Sum* input, weight_recorders& weights,
+             clock_type::time_point& t);
   bool exchange_spikes(std::int64_t t0, bool stop);
   void note_spikes(std::int64_t t1);
   tally_counts tally_now(powercap_meter* meter) const;

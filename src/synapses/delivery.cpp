@@ -15,9 +15,9 @@ using i16x16 = std::int16_t __attribute__((vector_size(32)));
 using u32x16 = std::uint32_t __attribute__((vector_size(64)));
 using i32x16 = std::int32_t __attribute__((vector_size(64)));
 
-template <class Weight>
+template <class Weight, class Sum>
 inline void add_range(const std::uint16_t* __restrict target, const Weight* __restrict weight, std::uint64_t begin,
-                      std::uint64_t end, std::int64_t* __restrict input) {
+                      std::uint64_t end, Sum* __restrict input) {
   std::uint64_t k = begin;
   for (; k + 16 <= end; k += 16) {
     u16x16 t;
@@ -40,11 +40,10 @@ inline void add_range(const std::uint16_t* __restrict target, const Weight* __re
 }
 }  // namespace
 
-template <class Weight>
-std::uint64_t arrival_queue::deliver_block(std::size_t b, const Weight* weight, std::int64_t step,
-                                           std::int64_t* input) {
+template <class Weight, class Sum>
+std::uint64_t arrival_queue::deliver_block(std::size_t b, const Weight* weight, std::int64_t step, Sum* input) {
   const synapse_block& block = table_.blocks[b];
-  std::int64_t* in = input + 2 * block.first_local;
+  Sum* in = input + 2 * block.first_local;
   const std::uint16_t* target = block.target.data();
   using segment = detail::pending_segment<detail::no_payload>;
   return calendar_.due(
@@ -56,7 +55,8 @@ std::uint64_t arrival_queue::deliver_block(std::size_t b, const Weight* weight, 
       [&](const segment& s) { add_range(target, weight, s.begin, s.begin + s.size, in); });
 }
 
-std::uint64_t arrival_queue::deliver(std::int64_t step, std::int64_t* input) {
+template <class Sum>
+std::uint64_t arrival_queue::deliver(std::int64_t step, Sum* input) {
   if (calendar_.has_noted()) calendar_.admit([](std::size_t, std::size_t, const detail::noted_spike&) {
     return detail::no_payload{};
   });
@@ -67,5 +67,8 @@ std::uint64_t arrival_queue::deliver(std::int64_t step, std::int64_t* input) {
                    : deliver_block(b, table_.blocks[b].weight16.data(), step, input);
   return events;
 }
+
+template std::uint64_t arrival_queue::deliver(std::int64_t, std::int32_t*);
+template std::uint64_t arrival_queue::deliver(std::int64_t, std::int64_t*);
 
 }  // namespace myelin

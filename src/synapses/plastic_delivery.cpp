@@ -27,9 +27,8 @@ void plastic_arrival_queue::restore_trace(std::uint64_t source_gid, const pre_tr
   }
 }
 
-template <class Rule>
-std::uint64_t plastic_arrival_queue::deliver_block(std::size_t b, std::int64_t step, std::int64_t* input,
-                                                   const Rule& rule) {
+template <class Rule, class Sum>
+std::uint64_t plastic_arrival_queue::deliver_block(std::size_t b, std::int64_t step, Sum* input, const Rule& rule) {
   synapse_block& block = table_.blocks[b];
   const std::uint16_t* target = block.target.data();
   double* weight = block.weight64.data();
@@ -48,12 +47,13 @@ std::uint64_t plastic_arrival_queue::deliver_block(std::size_t b, std::int64_t s
           const double w = weight_after(weight[k], s.payload.before, t_pre, d, post_.view(local - slice_begin_), rule);
           weight[k] = w;
           const auto units = std::int64_t(std::nearbyint(w * inverse_quantum_));
-          input[2 * local + (units < 0 ? 1 : 0)] += units;
+          input[2 * local + (units < 0 ? 1 : 0)] += Sum(units);
         }
       });
 }
 
-std::uint64_t plastic_arrival_queue::deliver(std::int64_t step, std::int64_t* input) {
+template <class Sum>
+std::uint64_t plastic_arrival_queue::deliver(std::int64_t step, Sum* input) {
   return std::visit(
       [&](const auto& rule) {
         if (calendar_.has_noted()) {
@@ -84,5 +84,8 @@ std::uint64_t plastic_arrival_queue::deliver(std::int64_t step, std::int64_t* in
       },
       rule_);
 }
+
+template std::uint64_t plastic_arrival_queue::deliver(std::int64_t, std::int32_t*);
+template std::uint64_t plastic_arrival_queue::deliver(std::int64_t, std::int64_t*);
 
 }  // namespace myelin

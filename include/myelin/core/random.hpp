@@ -265,12 +265,19 @@ class poisson_table {
  public:
   explicit poisson_table(double mean);
   double mean() const { return mean_; }
+  // The largest count sample() returns.
+  std::uint32_t max_count() const { return first_ + std::uint32_t(cdf_.size()) - 1; }
   // Count for one 32-bit uniform; non-decreasing in u.
   std::uint32_t sample(std::uint32_t u) const {
     std::uint32_t entry = guide_[std::size_t(std::uint64_t(u) >> guide_shift_)];
     while (u > cdf_[entry]) ++entry;  // stops: the last entry is 2^32 - 1
     return first_ + entry;
   }
+  // count[i] = sample(u[i]) for i < n, n a multiple of sample_lanes. Tables of few entries (the
+  // usual small means per step) count the thresholds below each u with one vector compare per
+  // entry and 16 lanes, without a table look-up per draw; larger ones use sample().
+  static constexpr std::size_t sample_lanes = 16;
+  void sample(const std::uint32_t* u, std::uint32_t* count, std::size_t n) const;
 
  private:
   double mean_;

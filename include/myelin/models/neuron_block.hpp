@@ -1,10 +1,12 @@
 // The neurons of one population that one thread owns, in structure-of-arrays form, advanced one
 // step at a time by exact integration. One virtual call per block and step, never per neuron.
 //
-// Input contract: synaptic input arriving in a step is given in fixed point, two int64 per
+// Input contract: synaptic input arriving in a step is given in fixed point, two integer sums per
 // neuron, interleaved: input[2*i] excitatory (positive weights), input[2*i + 1] inhibitory
 // (negative weights); the value in pA (mV for iaf_psc_delta) is input * quantum. Integer sums
 // are associative, so the result does not depend on the order in which spikes were delivered.
+// The sums are int32 where the largest input a neuron can receive in one step fits (half the
+// memory traffic of the update and of delivery), else int64 (input_accumulator.hpp).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,8 @@ class neuron_block {
   // step (DC inputs); it drives V over this step, i.e. it plays the role of NEST's i_0/y0, which
   // NEST's update() uses one step after the CurrentEvent arrives.
   // Appends the block-local index of each neuron that spiked this step to `spiked`, ascending.
+  virtual void update(std::int32_t* input, double quantum, const double* i_stim_pA,
+                      std::vector<std::uint32_t>& spiked) = 0;
   virtual void update(std::int64_t* input, double quantum, const double* i_stim_pA,
                       std::vector<std::uint32_t>& spiked) = 0;
 

@@ -24,7 +24,12 @@ class thread_inputs {
 
   // Adds this step's input: Poisson and spike-time input into input[2 * local + channel], DC
   // switches into i_stim_pA[local]. Returns the number of Poisson events added.
-  std::uint64_t apply(std::int64_t step, std::int64_t* input, double* i_stim_pA);
+  // Sum: std::int32_t or std::int64_t.
+  template <class Sum>
+  std::uint64_t apply(std::int64_t step, Sum* input, double* i_stim_pA);
+  // The most weight units (sum of |units|, both channels) that one neuron can receive from these
+  // inputs in one step: for the choice of the accumulator's width.
+  std::uint64_t max_units_per_step() const;
   // Whether any DC input reaches this thread (else apply() never touches i_stim_pA).
   bool has_currents() const { return !dc_events_.empty(); }
 
@@ -48,6 +53,7 @@ class thread_inputs {
   };
   // Neurons whose blocks are drawn together: 4 AVX-512 registers of 16 (random.hpp).
   static constexpr std::size_t poisson_lanes = 64;
+  static_assert(poisson_lanes % poisson_table::sample_lanes == 0);
   static void refill_words(poisson_source& src, std::uint64_t quad, std::array<std::uint32_t, 2> key);
 
   std::uint64_t seed_;

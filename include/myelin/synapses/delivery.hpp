@@ -27,15 +27,16 @@ class arrival_queue {
   }
 
   // Adds every synapse arriving at `step` to input[2 * local + (weight < 0)].
-  // Returns the number of synaptic events delivered.
-  std::uint64_t deliver(std::int64_t step, std::int64_t* input);
+  // Returns the number of synaptic events delivered. Sum: std::int32_t or std::int64_t.
+  template <class Sum>
+  std::uint64_t deliver(std::int64_t step, Sum* input);
 
   // Spikes (counted once per block holding their row) with synapses still to deliver.
   std::size_t pending() const { return calendar_.pending(); }
 
  private:
-  template <class Weight>
-  std::uint64_t deliver_block(std::size_t b, const Weight* weight, std::int64_t step, std::int64_t* input);
+  template <class Weight, class Sum>
+  std::uint64_t deliver_block(std::size_t b, const Weight* weight, std::int64_t step, Sum* input);
 
   const synapse_table& table_;
   detail::segment_calendar<detail::no_payload> calendar_;

@@ -44,8 +44,10 @@ class plastic_arrival_queue {
     calendar_.note(source_gid, emitted_step, from_step);
   }
   // Updates and adds every synapse arriving at `step` to input[2 * local + (units < 0)].
-  // Returns the number of synaptic events delivered.
-  std::uint64_t deliver(std::int64_t step, std::int64_t* input);
+  // Returns the number of synaptic events delivered. Sum: std::int32_t (stdp only: its weights
+  // are bounded by Wmax) or std::int64_t.
+  template <class Sum>
+  std::uint64_t deliver(std::int64_t step, Sum* input);
   std::size_t pending() const { return calendar_.pending(); }
 
   // For a checkpoint at a step where the spikes emitted from `first_in_flight_step` on are in
@@ -66,8 +68,8 @@ class plastic_arrival_queue {
     std::int64_t emitted_step;
     pre_trace before;
   };
-  template <class Rule>
-  std::uint64_t deliver_block(std::size_t b, std::int64_t step, std::int64_t* input, const Rule& rule);
+  template <class Rule, class Sum>
+  std::uint64_t deliver_block(std::size_t b, std::int64_t step, Sum* input, const Rule& rule);
 
   synapse_table& table_;
   plasticity_rule rule_;

@@ -475,6 +475,35 @@ TEST(PoissonTable, CdfIsExactTo2PowMinus32) {
   }
 }
 
+// The batch form (vector compares for small tables, the guided search for large ones) gives what
+// sample() gives, draw for draw, at the class boundaries and at random; max_count() is the top.
+TEST(PoissonTable, BatchSampleMatchesSampleAndMaxCount) {
+  random_stream stream(3, stream_purpose::poisson_input, 0, 0);
+  for (double mean : {0.0, 0.01, 0.24, 2.4, 30.0, 1000.0}) {
+    const poisson_table table(mean);
+    std::vector<std::uint32_t> u(4096);
+    for (auto& x : u) x = stream.next_u32();
+    u[0] = 0;
+    u[1] = 0xffffffffu;
+    // Both sides of every class boundary: the smallest u giving each count, by bisection.
+    std::size_t next = 2;
+    for (std::uint32_t k = table.sample(0); k < table.max_count() && next + 2 <= u.size(); ++k) {
+      std::uint64_t low = 0, high = std::uint64_t(1) << 32;
+      while (low < high) {
+        const std::uint64_t mid = (low + high) / 2;
+        if (table.sample(std::uint32_t(mid)) > k) high = mid;
+        else low = mid + 1;
+      }
+      u[next++] = std::uint32_t(low - 1);
+      u[next++] = std::uint32_t(low);
+    }
+    std::vector<std::uint32_t> counts(u.size());
+    table.sample(u.data(), counts.data(), u.size());
+    for (std::size_t i = 0; i < u.size(); ++i) ASSERT_EQ(counts[i], table.sample(u[i])) << "mean " << mean << ", u " << u[i];
+    EXPECT_EQ(table.sample(0xffffffffu), table.max_count()) << "mean " << mean;
+  }
+}
+
 TEST(PoissonTable, RejectsBadMeans) {
   EXPECT_THROW(poisson_table(-0.5), std::invalid_argument);
   EXPECT_THROW((void)poisson_table(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);

@@ -228,6 +228,39 @@ TEST_P(every_model, restored_state_evolves_identically_bitwise) {
   }
 }
 
+// 32-bit sums (where they fit) and 64-bit ones give the same states and spikes, bit for bit, and
+// both are consumed. Inputs reach ~2000 pA (2^31 units of 2^-20 pA: the int32 limit).
+TEST_P(every_model, int32_and_int64_sums_agree) {
+  neuron_parameters p;
+  p.I_e_pA = 300.0;
+  const std::size_t n = 37;
+  const bool delta = GetParam() == neuron_model::iaf_psc_delta;
+  driven_block wide(GetParam(), p, n), narrow(GetParam(), p, n);
+  std::vector<std::int32_t> input32(2 * n);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> ex(0.0, delta ? 2.0 : 2000.0), in(delta ? -1.5 : -2000.0, 0.0);
+  std::size_t fired = 0;
+  for (int k = 0; k < 400; ++k) {
+    for (std::size_t i = 0; i < n; ++i) {
+      wide.input[2 * i] = to_fixed(ex(rng)) / (k % 4 == 0 ? 1 : 64);
+      wide.input[2 * i + 1] = to_fixed(in(rng)) / (k % 4 == 0 ? 1 : 64);
+    }
+    std::copy(wide.input.begin(), wide.input.end(), input32.begin());
+    wide.step();
+    narrow.spiked.clear();
+    narrow.block->update(input32.data(), quantum, nullptr, narrow.spiked);
+    ASSERT_EQ(input32, std::vector<std::int32_t>(2 * n, 0)) << "step " << k;
+    ASSERT_EQ(wide.spiked, narrow.spiked) << "step " << k;
+    fired += wide.spiked.size();
+    for (const std::string& name : wide.block->state_names())
+      for (std::size_t i = 0; i < n; ++i)
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(wide.block->get(name, i)),
+                  std::bit_cast<std::uint64_t>(narrow.block->get(name, i)))
+            << name << " of neuron " << i << " at step " << k;
+  }
+  EXPECT_GT(fired, 50u) << "the test needs spiking neurons";
+}
+
 // Spikes come back ascending and complete, across the eight-neuron groups the scan skips.
 TEST_P(every_model, spike_list_is_ascending_and_complete) {
   neuron_parameters p;

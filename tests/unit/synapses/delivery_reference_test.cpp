@@ -101,6 +101,8 @@ synapse_table table_of(const std::vector<synapse_draw>& draws, const shape& s) {
 // Runs `steps` steps: spikes emitted in each step, enqueued at the start of the next interval of
 // `interval` steps (interval <= min delay, as in the simulation loop); optionally a restore into a
 // fresh queue every `restore_every` steps, and some spikes enqueued `ahead` steps before emission.
+// Sum: the accumulator's integer type (int32 where the sums fit, int64; input_accumulator.hpp).
+template <class Sum = std::int64_t>
 void check_against_reference(const shape& s, std::uint64_t seed, std::int64_t steps, std::int64_t interval,
                              std::int64_t restore_every, std::int64_t ahead, int spikes_per_step) {
   rng r{seed};
@@ -110,7 +112,7 @@ void check_against_reference(const shape& s, std::uint64_t seed, std::int64_t st
   auto queue = std::make_unique<arrival_queue>(table);
   std::vector<spike> emitted;       // all spikes so far, for restores
   std::vector<spike> next_interval;  // emitted in this interval, enqueued at the next one
-  std::vector<std::int64_t> input(2 * s.n_local);
+  std::vector<Sum> input(2 * s.n_local);
   for (std::int64_t step = 0; step < steps; ++step) {
     if (step % interval == 0) {
       if (restore_every > 0 && step > 0 && step % restore_every == 0) {
@@ -131,7 +133,7 @@ void check_against_reference(const shape& s, std::uint64_t seed, std::int64_t st
     std::fill(input.begin(), input.end(), 0);
     const std::uint64_t events = queue->deliver(step, input.data());
     std::uint64_t expected_events = 0;
-    ASSERT_EQ(input, ref.input(step, expected_events)) << "step " << step;
+    ASSERT_EQ(std::vector<std::int64_t>(input.begin(), input.end()), ref.input(step, expected_events)) << "step " << step;
     ASSERT_EQ(events, expected_events) << "step " << step;
     ASSERT_EQ(queue->pending(), ref.pending_after(step)) << "step " << step;
     for (int k = 0; k < spikes_per_step; ++k) {
@@ -154,6 +156,13 @@ void check_against_reference(const shape& s, std::uint64_t seed, std::int64_t st
 TEST(arrival_queue_reference, one_block_16_bit_weights_per_step) {
   for (std::uint64_t seed : {1u, 2u, 3u})
     check_against_reference({300, 60, 20, 1, 20, 16}, seed, 150, 1, 0, 0, 3);
+}
+
+TEST(arrival_queue_reference, int32_sums_as_int64_ones) {
+  // 16-bit weights onto at most a few hundred synapses per target: the sums fit in int32.
+  for (std::uint64_t seed : {1u, 2u}) check_against_reference<std::int32_t>({300, 60, 20, 1, 20, 16}, seed, 150, 1, 0, 0, 3);
+  check_against_reference<std::int32_t>({64, 3, 10, 1, 2, 16}, 6, 60, 1, 0, 0, 1);
+  check_against_reference<std::int32_t>({300, 60, 20, 2, 30, 16}, 8, 240, 2, 50, 0, 3);
 }
 
 TEST(arrival_queue_reference, one_block_32_bit_weights_per_interval) {
