@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -48,13 +48,68 @@ inline std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> c
   return counter;
 }
 
+namespace detail {
+// One vector register of 32-bit lanes and what a Philox round needs of it: the high and low
+// halves of each lane's 32 x 32 bit product (x86 multiplies the even lanes into 64 bits; the odd
+// ones follow a shift) and a three-way xor. The widest the build targets; every x86-64 has SSE2.
+#if defined(__AVX512F__)
+struct philox_register {
+  using reg = __m512i;
+  static constexpr std::size_t lanes = 16;
+  static reg load(const std::uint32_t* p) { return _mm512_loadu_si512(p); }
+  static void store(std::uint32_t* p, reg x) { _mm512_storeu_si512(p, x); }
+  static reg broadcast(std::uint32_t v) { return _mm512_set1_epi32(int(v)); }
+  static reg broadcast64(std::uint64_t v) { return _mm512_set1_epi64(std::int64_t(v)); }
+  static void multiply(reg x, reg m, reg& hi, reg& lo) {
+    constexpr __mmask16 odd = 0xAAAA;
+    const reg even = _mm512_mul_epu32(x, m), odd_products = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+    hi = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even, 32), odd_products);
+    lo = _mm512_mask_blend_epi32(odd, even, _mm512_slli_epi64(odd_products, 32));
+  }
+  static reg xor3(reg a, reg b, reg c) { return _mm512_ternarylogic_epi32(a, b, c, 0x96); }
+};
+#elif defined(__AVX2__)
+struct philox_register {
+  using reg = __m256i;
+  static constexpr std::size_t lanes = 8;
+  static reg load(const std::uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const reg*>(p)); }
+  static void store(std::uint32_t* p, reg x) { _mm256_storeu_si256(reinterpret_cast<reg*>(p), x); }
+  static reg broadcast(std::uint32_t v) { return _mm256_set1_epi32(int(v)); }
+  static reg broadcast64(std::uint64_t v) { return _mm256_set1_epi64x(std::int64_t(v)); }
+  static void multiply(reg x, reg m, reg& hi, reg& lo) {
+    const reg even = _mm256_mul_epu32(x, m), odd_products = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
+    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd_products, 0xAA);
+    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd_products, 32), 0xAA);
+  }
+  static reg xor3(reg a, reg b, reg c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
+};
+#elif defined(__SSE2__)
+struct philox_register {
+  using reg = __m128i;
+  static constexpr std::size_t lanes = 4;
+  static reg load(const std::uint32_t* p) { return _mm_loadu_si128(reinterpret_cast<const reg*>(p)); }
+  static void store(std::uint32_t* p, reg x) { _mm_storeu_si128(reinterpret_cast<reg*>(p), x); }
+  static reg broadcast(std::uint32_t v) { return _mm_set1_epi32(int(v)); }
+  static reg broadcast64(std::uint64_t v) { return _mm_set1_epi64x(std::int64_t(v)); }
+  static void multiply(reg x, reg m, reg& hi, reg& lo) {  // no blend before SSE4.1: masks
+    const reg even = _mm_mul_epu32(x, m), odd_products = _mm_mul_epu32(_mm_srli_epi64(x, 32), m);
+    const reg high_halves = _mm_set1_epi64x(std::int64_t(0xFFFFFFFF00000000u));
+    hi = _mm_or_si128(_mm_srli_epi64(even, 32), _mm_and_si128(odd_products, high_halves));
+    lo = _mm_or_si128(_mm_andnot_si128(high_halves, even), _mm_slli_epi64(odd_products, 32));
+  }
+  static reg xor3(reg a, reg b, reg c) { return _mm_xor_si128(_mm_xor_si128(a, b), c); }
+};
+#endif
+}  // namespace detail
+
 // The same bijection for `lanes` counters at once, in structure-of-arrays form (c0[k], c1[k],
 // c2[k], c3[k] is counter k; replaced by its output). Bitwise equal to philox4x32_10 per lane.
-// With AVX-512, 16 lanes per register and up to 4 registers interleaved: one register's rounds
-// are a chain of dependent multiplies that leaves the multiplier idle (tools/microbench
-// random_bench, same sitting: 0.9 ns per block at 64 lanes, 1.1 at 32, 1.3 at 16, against 2.7 for
-// scalar blocks in a loop, which GCC vectorizes with 64-bit multiplies, and 8-12 for one block).
-// Elsewhere the scalar loop, for the compiler to vectorize.
+// In vector registers as wide as the build targets, several interleaved: one register's rounds
+// are a chain of dependent multiplies that leaves the multiplier idle. tools/microbench
+// random_bench, ns per block at 64 lanes, 4 registers interleaved: AVX-512 (Zen 4) 0.9 against
+// 2.7 for the scalar loop, which GCC vectorizes with 64-bit multiplies; AVX2 (Zen 3) 2.5 against
+// 7.8 (2 registers: the same, 1: 3.5); SSE2 (the portable build, Zen 3) 5.9 against 6-9. The
+// scalar loop elsewhere, for the compiler.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12: its intrinsics start shifts from an undefined register
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -64,35 +119,30 @@ inline void philox4x32_10_lanes(std::uint32_t* __restrict c0, std::uint32_t* __r
                                 std::array<std::uint32_t, 2> key) {
   constexpr std::uint64_t multiplier0 = 0xD2511F53u, multiplier1 = 0xCD9E8D57u;
   constexpr std::uint32_t weyl0 = 0x9E3779B9u, weyl1 = 0xBB67AE85u;
-#if defined(__AVX512F__)
-  if constexpr (lanes % 16 == 0) {
-    constexpr std::size_t group = std::min<std::size_t>(lanes / 16, 4);
-    const __m512i m0 = _mm512_set1_epi64(std::int64_t(multiplier0)), m1 = _mm512_set1_epi64(std::int64_t(multiplier1));
-    constexpr __mmask16 odd = 0xAAAA;
-    // hi and lo halves of the 32 x 32 bit products of x's 16 lanes with m (the even lanes'
-    // products, then the odd lanes' after a shift, blended back into place).
-    auto multiply = [&](__m512i x, __m512i m, __m512i& hi, __m512i& lo) {
-      const __m512i even = _mm512_mul_epu32(x, m), odd_products = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-      hi = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even, 32), odd_products);
-      lo = _mm512_mask_blend_epi32(odd, even, _mm512_slli_epi64(odd_products, 32));
-    };
-    for (std::size_t first = 0; first < lanes; first += 16 * group) {
-      __m512i x0[group], x1[group], x2[group], x3[group];
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
+  using simd = detail::philox_register;
+  if constexpr (lanes % simd::lanes == 0) {
+    using reg = simd::reg;
+    constexpr std::size_t registers = lanes / simd::lanes;  // interleaved 4 (or 2) at a time
+    constexpr std::size_t group = registers % 4 == 0 ? 4 : registers % 2 == 0 ? 2 : 1;
+    const reg m0 = simd::broadcast64(multiplier0), m1 = simd::broadcast64(multiplier1);
+    for (std::size_t first = 0; first < lanes; first += simd::lanes * group) {
+      reg x0[group], x1[group], x2[group], x3[group];
       for (std::size_t g = 0; g < group; ++g) {
-        x0[g] = _mm512_loadu_si512(c0 + first + 16 * g);
-        x1[g] = _mm512_loadu_si512(c1 + first + 16 * g);
-        x2[g] = _mm512_loadu_si512(c2 + first + 16 * g);
-        x3[g] = _mm512_loadu_si512(c3 + first + 16 * g);
+        x0[g] = simd::load(c0 + first + simd::lanes * g);
+        x1[g] = simd::load(c1 + first + simd::lanes * g);
+        x2[g] = simd::load(c2 + first + simd::lanes * g);
+        x3[g] = simd::load(c3 + first + simd::lanes * g);
       }
       std::array<std::uint32_t, 2> k = key;
       for (int round = 0; round < 10; ++round) {
-        const __m512i k0 = _mm512_set1_epi32(int(k[0])), k1 = _mm512_set1_epi32(int(k[1]));
+        const reg k0 = simd::broadcast(k[0]), k1 = simd::broadcast(k[1]);
         for (std::size_t g = 0; g < group; ++g) {
-          __m512i hi0, lo0, hi1, lo1;
-          multiply(x0[g], m0, hi0, lo0);
-          multiply(x2[g], m1, hi1, lo1);
-          x0[g] = _mm512_ternarylogic_epi32(hi1, x1[g], k0, 0x96);  // three-way xor
-          x2[g] = _mm512_ternarylogic_epi32(hi0, x3[g], k1, 0x96);
+          reg hi0, lo0, hi1, lo1;
+          simd::multiply(x0[g], m0, hi0, lo0);
+          simd::multiply(x2[g], m1, hi1, lo1);
+          x0[g] = simd::xor3(hi1, x1[g], k0);
+          x2[g] = simd::xor3(hi0, x3[g], k1);
           x1[g] = lo1;
           x3[g] = lo0;
         }
@@ -100,10 +150,10 @@ inline void philox4x32_10_lanes(std::uint32_t* __restrict c0, std::uint32_t* __r
         k[1] += weyl1;
       }
       for (std::size_t g = 0; g < group; ++g) {
-        _mm512_storeu_si512(c0 + first + 16 * g, x0[g]);
-        _mm512_storeu_si512(c1 + first + 16 * g, x1[g]);
-        _mm512_storeu_si512(c2 + first + 16 * g, x2[g]);
-        _mm512_storeu_si512(c3 + first + 16 * g, x3[g]);
+        simd::store(c0 + first + simd::lanes * g, x0[g]);
+        simd::store(c1 + first + simd::lanes * g, x1[g]);
+        simd::store(c2 + first + simd::lanes * g, x2[g]);
+        simd::store(c3 + first + simd::lanes * g, x3[g]);
       }
     }
     return;
@@ -274,8 +324,10 @@ class poisson_table {
     return first_ + entry;
   }
   // count[i] = sample(u[i]) for i < n, n a multiple of sample_lanes. Tables of few entries (the
-  // usual small means per step) count the thresholds below each u with one vector compare per
-  // entry and 16 lanes, without a table look-up per draw; larger ones use sample().
+  // usual small means per step) count the thresholds below each u with vector compares, 16 lanes
+  // per entry, without a table look-up per draw; larger ones use sample(). random_bench, mean 1
+  // (15 entries), ns per draw: 0.14 with AVX-512 (Zen 4), 0.31 with AVX2 and 1.0 with SSE2
+  // (Zen 3), against 1.0-1.3 for sample() one draw at a time.
   static constexpr std::size_t sample_lanes = 16;
   void sample(const std::uint32_t* u, std::uint32_t* count, std::size_t n) const;
 

@@ -8,7 +8,8 @@
 
 namespace myelin {
 // The vectorized form (Poisson input, random_stream's refills) draws exactly what the scalar
-// bijection draws, for any number of lanes (the AVX-512 path takes multiples of 16).
+// bijection draws, for any number of lanes: the vector paths take multiples of 16 (AVX-512), 8
+// (AVX2) or 4 (SSE2) lanes, 4, 2 or 1 registers at a time; other counts take the scalar loop.
 template <std::size_t lanes>
 void expect_lanes_equal_scalar() {
   std::uint32_t c0[lanes], c1[lanes], c2[lanes], c3[lanes];
@@ -36,7 +37,12 @@ void expect_lanes_equal_scalar() {
 
 TEST(philox_lanes, equals_the_scalar_bijection_in_every_lane) {
   expect_lanes_equal_scalar<7>();
+  expect_lanes_equal_scalar<4>();
+  expect_lanes_equal_scalar<8>();
+  expect_lanes_equal_scalar<12>();
   expect_lanes_equal_scalar<16>();
+  expect_lanes_equal_scalar<24>();
+  expect_lanes_equal_scalar<48>();
   expect_lanes_equal_scalar<32>();
   expect_lanes_equal_scalar<64>();
   expect_lanes_equal_scalar<128>();
