@@ -43,7 +43,7 @@ void advance(std::size_t n, double P33, double P30, std::int32_t refractory_coun
              const double* __restrict refractory_input_decay, const iaf_psc_delta_block::parameters pa,
              Sum* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict buffered_input, std::int32_t* __restrict refractory,
-             std::uint8_t* __restrict fired) {
+             std::int32_t* __restrict fired) {
   const double one = opaque_value(1.0);
   for (std::size_t i = 0; i < n; ++i) {
     const double I_external_pA = has_stim ? i_stim_pA[i] + pa.I_e_pA : pa.I_e_pA;
@@ -75,7 +75,7 @@ void advance(std::size_t n, double P33, double P30, std::int32_t refractory_coun
     const std::int32_t spiked = std::int32_t(spikes ? one : 0.0);  // 0 or 1, see opaque_value()
     V[i] = spikes ? pa.V_reset_rel_mV : V_next;
     refractory[i] = spiked != 0 ? refractory_counts : refractory_next;
-    fired[i] = std::uint8_t(spiked);
+    fired[i] = spiked;
   }
 }
 

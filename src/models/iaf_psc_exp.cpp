@@ -40,7 +40,7 @@ template <class Sum, bool has_stim>
 void advance(std::size_t n, const iaf_psc_exp_block::propagators pr, const iaf_psc_exp_block::parameters pa,
              Sum* __restrict input, double quantum, const double* __restrict i_stim_pA,
              double* __restrict V, double* __restrict I_ex, double* __restrict I_in,
-             std::int32_t* __restrict refractory, std::uint8_t* __restrict fired) {
+             std::int32_t* __restrict refractory, std::int32_t* __restrict fired) {
   const double one = opaque_value(1.0);
   for (std::size_t i = 0; i < n; ++i) {
     const double I_external_pA = has_stim ? pa.I_e_pA + i_stim_pA[i] : pa.I_e_pA;
@@ -60,7 +60,7 @@ void advance(std::size_t n, const iaf_psc_exp_block::propagators pr, const iaf_p
     const std::int32_t spiked = std::int32_t(spikes ? one : 0.0);  // 0 or 1, see opaque_value()
     V[i] = spikes ? pa.V_reset_rel_mV : V_next;
     refractory[i] = spiked != 0 ? pr.refractory_counts : refractory_next;
-    fired[i] = std::uint8_t(spiked);
+    fired[i] = spiked;
   }
 }
 

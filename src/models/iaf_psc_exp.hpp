@@ -62,7 +62,7 @@ class iaf_psc_exp_block final : public neuron_block {
   parameters parameters_;
   propagators propagators_;
   state state_;
-  std::vector<std::uint8_t> fired_;  // per neuron: spiked in the last update
+  std::vector<std::int32_t> fired_;  // per neuron: spiked in the last update (0 or 1)
 };
 
 }  // namespace myelin

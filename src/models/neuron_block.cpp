@@ -62,15 +62,17 @@ bool neuron_block::has_state(const std::string& name) const {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-void neuron_block::append_fired(std::span<const std::uint8_t> fired, std::vector<std::uint32_t>& spiked) {
-  // Few neurons fire in any one step: test eight flags at a time and skip all-zero words.
+void neuron_block::append_fired(std::span<const std::int32_t> fired, std::vector<std::uint32_t>& spiked) {
+  // Few neurons fire in any one step: test eight flags at a time (one vector OR) and skip
+  // all-zero groups.
+  constexpr std::size_t group = 8;
   const std::size_t n = fired.size();
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, fired.data() + i, sizeof word);
-    if (word == 0) continue;
-    for (std::size_t j = i; j < i + 8; ++j) {
+  for (; i + group <= n; i += group) {
+    std::int32_t any = 0;
+    for (std::size_t j = i; j < i + group; ++j) any |= fired[j];
+    if (any == 0) continue;
+    for (std::size_t j = i; j < i + group; ++j) {
       if (fired[j] != 0) spiked.push_back(std::uint32_t(j));
     }
   }
